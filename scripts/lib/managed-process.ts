@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import readline from 'node:readline';
+
+const COLORS = [36, 35, 33, 32, 34, 31];
+let nextColor = 0;
+
+export interface ManagedProcessOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Prefix each output line with `[label]`; false discards the output (tests keep it for errors only). */
+  echo?: boolean;
+}
+
+/**
+ * A child process in its own process group, so stopping it also stops whatever it spawned, with its output
+ * prefixed per line. The last lines are kept to explain an early exit.
+ */
+export class ManagedProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  private readonly tail: string[] = [];
+
+  constructor(
+    readonly label: string,
+    command: string,
+    args: string[],
+    options: ManagedProcessOptions = {},
+  ) {
+    const color = COLORS[nextColor++ % COLORS.length] ?? 36;
+    const prefix = process.stdout.isTTY ? `\x1b[${color}m[${label}]\x1b[0m ` : `[${label}] `;
+    this.child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      if (!stream) continue;
+      readline.createInterface({ input: stream }).on('line', (line) => {
+        this.tail.push(line);
+        if (this.tail.length > 40) this.tail.shift();
+        if (options.echo !== false) process.stdout.write(`${prefix}${line}\n`);
+      });
+    }
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', (err) => {
+        this.tail.push(String(err));
+        resolve(null);
+      });
+      this.child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null)));
+    });
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  recentOutput(): string {
+    return this.tail.join('\n');
+  }
+
+  /** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves once the process is gone. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running || this.child.pid === undefined) return;
+    this.signalGroup('SIGTERM');
+    const timer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+    this.signalGroup('SIGKILL'); // anything the child left behind in its group
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    try {
+      if (this.child.pid !== undefined) process.kill(-this.child.pid, signal);
+    } catch {
+      // group already gone
+    }
+  }
+}
+
+export function getFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Resolves when something accepts TCP connections on host:port. */
+export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ port, host });
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => (socket.destroy(), resolve(false)));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listened on ${host}:${port} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Throws a clear error when `port` is taken, instead of silently talking to whatever holds it. */
+export async function assertPortFree(port: number, what: string, hint: string): Promise<void> {
+  const free = await new Promise<boolean>((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+  if (!free) throw new Error(`port ${port} (${what}) is already in use. ${hint}`);
+}

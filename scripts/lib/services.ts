@@ -1,0 +1,102 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/contracts';
+import { ManagedProcess, waitForPort } from './managed-process';
+import { waitForRedis } from './redis-server';
+import { lastLine, run } from './run';
+
+/** The dev server's `--search-attribute` value names for the SDK's types. */
+const CLI_SEARCH_ATTRIBUTE_TYPES = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+} as const;
+
+export const RETENTION = '168h';
+
+export interface TemporalDevServerOptions {
+  binary: string;
+  port: number;
+  /** Omit to run headless (tests). */
+  uiPort?: number;
+  /** SQLite file; omit for an in-memory server. */
+  dbFile?: string;
+  namespace?: string;
+  echo?: boolean;
+  readyTimeoutMs?: number;
+}
+
+export interface RunningService {
+  process: ManagedProcess;
+  address: string;
+}
+
+/** Starts `temporal server start-dev` with our search attributes and waits until the namespace answers. */
+export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<RunningService> {
+  const namespace = options.namespace ?? 'default';
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
+  if (options.dbFile) {
+    mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  if (namespace !== 'default') args.push('--namespace', namespace);
+  for (const key of Object.values(SEARCH_ATTRIBUTES)) {
+    args.push('--search-attribute', `${key.name}=${CLI_SEARCH_ATTRIBUTE_TYPES[key.type]}`);
+  }
+  const server = new ManagedProcess('temporal', options.binary, args, { echo: options.echo });
+  const address = `127.0.0.1:${options.port}`;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  for (;;) {
+    const probe = await run(options.binary, ['operator', 'namespace', 'describe', '-n', namespace, '--address', address]);
+    if (probe.code === 0) break;
+    if (!server.running) {
+      throw new Error(`the Temporal dev server exited during start-up:\n${server.recentOutput()}`);
+    }
+    if (Date.now() > deadline) {
+      await server.stop();
+      throw new Error(`the Temporal dev server was not ready on ${address}: ${lastLine(probe)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  if (options.uiPort) await waitForPort(options.uiPort);
+  return { process: server, address };
+}
+
+/** The dev server has no retention flag; the namespace is updated once it is up (idempotent). */
+export async function setRetention(binary: string, address: string, namespace = 'default'): Promise<void> {
+  const result = await run(binary, [
+    ...['operator', 'namespace', 'update', '-n', namespace, '--retention', RETENTION, '--address', address],
+  ]);
+  if (result.code !== 0) throw new Error(`setting retention on ${namespace} failed: ${lastLine(result)}`);
+}
+
+export interface RedisServerOptions {
+  binary: string;
+  port: number;
+  /** Directory for the append-only file; omit for a throwaway in-memory Redis (tests). */
+  dataDir?: string;
+  echo?: boolean;
+}
+
+export async function startRedisServer(options: RedisServerOptions): Promise<RunningService> {
+  const args = ['--port', String(options.port), '--bind', '127.0.0.1', '--save', ''];
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    args.push('--dir', options.dataDir, '--appendonly', 'yes');
+  } else {
+    args.push('--appendonly', 'no');
+  }
+  const server = new ManagedProcess('redis', options.binary, args, { echo: options.echo });
+  try {
+    await waitForRedis(options.port);
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${(err as Error).message}\n${server.recentOutput()}`);
+  }
+  return { process: server, address: `redis://127.0.0.1:${options.port}` };
+}

@@ -1,0 +1,40 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { processWhatsappEvent } from '../workflows';
+import { SEARCH_ATTRIBUTES, type ProcessEventInput } from '../workflows/contracts';
+
+export type StartOutcome = 'accepted' | 'duplicate';
+
+/** The durable hand-off: resolves only once Temporal has the workflow (or already had it). */
+export type StartEvent = (input: ProcessEventInput) => Promise<StartOutcome>;
+
+export interface TemporalStarterOptions {
+  taskQueue: string;
+  timeoutMs: number;
+}
+
+/** Starts one workflow per event with the event key as its ID; Temporal rejects the second start of a key. */
+export function createTemporalStarter(client: Client, options: TemporalStarterOptions): StartEvent {
+  return async (input) => {
+    try {
+      await client.withDeadline(Date.now() + options.timeoutMs, () =>
+        client.workflow.start<typeof processWhatsappEvent>('processWhatsappEvent', {
+          taskQueue: options.taskQueue,
+          workflowId: input.eventKey,
+          args: [input],
+          // a key seen before is a redelivery, even after that workflow closed
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTES.eventType, value: input.event.type },
+            { key: SEARCH_ATTRIBUTES.sessionId, value: input.event.data.sessionId ?? '-' },
+          ],
+        }),
+      );
+      return 'accepted';
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return 'duplicate';
+      throw err;
+    }
+  };
+}

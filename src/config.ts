@@ -1,0 +1,132 @@
+/**
+ * The only module that reads the environment. Each loader validates every variable it owns and reports every
+ * problem at once; nothing runs on import.
+ */
+import { readFileSync } from 'node:fs';
+import { DEFAULT_TASK_QUEUE } from './workflows/contracts';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+}
+
+export interface ApiConfig {
+  host: string;
+  port: number;
+  webhookPath: string;
+  /** Any one of these verifies a signature (rotation). Never logged. */
+  webhookSecrets: string[];
+  bodyLimitBytes: number;
+  /** Upper bound on the durable hand-off; past it the sender gets a 503 and retries. */
+  startTimeoutMs: number;
+  temporal: TemporalConfig;
+  logLevel: LogLevel;
+}
+
+export interface WorkerConfig {
+  redisUrl: string;
+  temporal: TemporalConfig;
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  string(name: string, fallback: string): string {
+    const value = this.env[name]?.trim();
+    return value ? value : fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+    return fallback;
+  }
+
+  /** WEBHOOK_SECRET (comma-separated) or WEBHOOK_SECRET_FILE; the values never appear in a message. */
+  secrets(name: string): string[] {
+    const file = this.env[`${name}_FILE`]?.trim();
+    let raw = this.env[name];
+    if (file) {
+      try {
+        raw = readFileSync(file, 'utf8');
+      } catch (err) {
+        this.problems.push(`${name}_FILE could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        return [];
+      }
+    }
+    const secrets = (raw ?? '')
+      .split(/[,\n]/)
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (secrets.length === 0) this.problems.push(`${name} (or ${name}_FILE) must hold at least one secret`);
+    return secrets;
+  }
+
+  done<T>(config: T): T {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+    return config;
+  }
+}
+
+function temporalConfig(read: Reader): TemporalConfig {
+  return {
+    address: read.string('TEMPORAL_ADDRESS', 'localhost:7233'),
+    namespace: read.string('TEMPORAL_NAMESPACE', 'default'),
+    taskQueue: read.string('TEMPORAL_TASK_QUEUE', DEFAULT_TASK_QUEUE),
+  };
+}
+
+export function loadApiConfig(env: Env): ApiConfig {
+  const read = new Reader(env);
+  const webhookPath = read.string('WEBHOOK_PATH', '/webhooks/whatsapp');
+  if (!webhookPath.startsWith('/')) read.problems.push(`WEBHOOK_PATH must start with "/" (got "${webhookPath}")`);
+  return read.done({
+    host: read.string('HOST', '0.0.0.0'),
+    port: read.integer('PORT', 3000, 0, 65535),
+    webhookPath,
+    webhookSecrets: read.secrets('WEBHOOK_SECRET'),
+    bodyLimitBytes: read.integer('WEBHOOK_BODY_LIMIT_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
+    startTimeoutMs: read.integer('TEMPORAL_START_TIMEOUT_MS', 5000, 100, 60_000),
+    temporal: temporalConfig(read),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  });
+}
+
+export function loadWorkerConfig(env: Env): WorkerConfig {
+  const read = new Reader(env);
+  const redisUrl = read.string('REDIS_URL', 'redis://127.0.0.1:6390');
+  if (!/^rediss?:\/\//.test(redisUrl)) read.problems.push('REDIS_URL must start with redis:// or rediss://');
+  return read.done({
+    redisUrl,
+    temporal: temporalConfig(read),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  });
+}

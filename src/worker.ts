@@ -1,0 +1,32 @@
+/** Worker entry point: runs the workflows and activities on the task queue until SIGINT/SIGTERM. */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import { createActivities } from './activities';
+import { loadWorkerConfig } from './config';
+import { createLogger } from './logger';
+
+async function main(): Promise<void> {
+  const config = loadWorkerConfig(process.env);
+  const logger = createLogger('worker', config.logLevel);
+  const redis = new Redis(config.redisUrl, { lazyConnect: true });
+  await redis.connect();
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: require.resolve('./workflows'),
+    activities: createActivities({ redis }),
+  });
+  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker running');
+  // run() resolves once the SDK has handled SIGINT/SIGTERM and in-flight tasks have finished
+  await worker.run();
+  await connection.close();
+  await redis.quit();
+  logger.info('worker stopped');
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

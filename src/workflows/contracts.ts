@@ -1,0 +1,96 @@
+/**
+ * What the receiver, the worker, the workflows and the tooling agree on. Sandbox-safe: no Node built-ins.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const DEFAULT_TASK_QUEUE = 'whatsapp-webhooks';
+
+/** ApplicationFailure types that retrying cannot fix. */
+export const FAILURE_TYPES = {
+  invalidEvent: 'InvalidEvent',
+} as const;
+
+/** Custom search attributes: registered by the dev stack and the production setup job, filterable in the Web UI. */
+export const SEARCH_ATTRIBUTES = {
+  eventType: defineSearchAttributeKey('EventType', SearchAttributeType.KEYWORD),
+  sessionId: defineSearchAttributeKey('SessionId', SearchAttributeType.KEYWORD),
+  deadLettered: defineSearchAttributeKey('DeadLettered', SearchAttributeType.BOOL),
+  failedStep: defineSearchAttributeKey('FailedStep', SearchAttributeType.KEYWORD),
+} as const;
+
+/** The envelope Vesper POSTs for every event. `data` varies by type; see the seed guide, step 4. */
+export interface VesperEvent {
+  type: string;
+  timestamp: string;
+  data: VesperEventData;
+}
+
+export interface VesperEventData {
+  messageId?: string;
+  sessionId?: string;
+  from?: string;
+  fromName?: string;
+  to?: string;
+  text?: string;
+  caption?: string;
+  timestamp?: number;
+  isGroup?: boolean;
+  hasMedia?: boolean;
+  mediaType?: string;
+  mediaUrl?: string;
+  status?: string;
+  reason?: string;
+  lastSeen?: string;
+  [field: string]: unknown;
+}
+
+export interface ProcessEventInput {
+  /** Also the workflow ID: see buildEventKey. */
+  eventKey: string;
+  event: VesperEvent;
+  /** ISO time the receiver accepted the request. */
+  receivedAt: string;
+}
+
+export interface ProcessEventResult {
+  eventKey: string;
+  /** `processed`: the type's effects ran; `recorded`: a type we keep but do not act on. */
+  outcome: 'processed' | 'recorded';
+}
+
+export interface EventKeyParts {
+  type: string;
+  sessionId?: string;
+  messageId?: string;
+  timestamp?: string;
+  /** Hex SHA-256 of the raw body; the receiver computes it (hashing is not sandbox-safe). */
+  bodySha256: string;
+  /** A sender-assigned delivery ID (`x-vesper-event-id` or `webhook-id`), when the request carries one. */
+  senderEventId?: string;
+}
+
+/**
+ * The event key, which is also the workflow ID, so Temporal itself rejects a redelivered event:
+ * - `<type>:<senderEventId>` when the sender assigned an ID;
+ * - `<type>:<sessionId>:<messageId>` for message.* events;
+ * - `<type>:<sessionId>:<timestamp>` for session.* events;
+ * - `<type>:<sessionId or ->:<first 32 hex of sha256(body)>` for anything else.
+ * Each part has `%`, `:`, white space and control characters percent-encoded so parts cannot run together.
+ */
+export function buildEventKey(parts: EventKeyParts): string {
+  const type = encodeKeyPart(parts.type);
+  if (parts.senderEventId) return `${type}:${encodeKeyPart(parts.senderEventId)}`;
+  const session = parts.sessionId ? encodeKeyPart(parts.sessionId) : '-';
+  if (parts.type.startsWith('message.') && parts.messageId) {
+    return `${type}:${session}:${encodeKeyPart(parts.messageId)}`;
+  }
+  if (parts.type.startsWith('session.') && parts.timestamp) {
+    return `${type}:${session}:${encodeKeyPart(parts.timestamp)}`;
+  }
+  return `${type}:${session}:${parts.bodySha256.slice(0, 32)}`;
+}
+
+export function encodeKeyPart(part: string): string {
+  // eslint-disable-next-line no-control-regex
+  return part.replace(/[%:\s\u0000-\u001f\u007f]/gu, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+}

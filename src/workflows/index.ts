@@ -1,0 +1,2 @@
+/** The workflows the worker registers (bundled from this file). */
+export { processWhatsappEvent } from './process-event';
