@@ -66,13 +66,21 @@ async function main(): Promise<void> {
   env.WEBHOOK_SECRET ??= DEV_WEBHOOK_SECRET;
 
   const tsx = ['--import', 'tsx'];
-  supervise(new ManagedProcess('worker', process.execPath, [...tsx, 'src/worker.ts'], { cwd: PROJECT_ROOT, env }));
-  supervise(new ManagedProcess('api', process.execPath, [...tsx, 'src/api/server.ts'], { cwd: PROJECT_ROOT, env }));
+  supervise(
+    new ManagedProcess('worker', process.execPath, [...tsx, 'src/worker.ts'], { cwd: PROJECT_ROOT, env }),
+  );
+  supervise(
+    new ManagedProcess('api', process.execPath, [...tsx, 'src/api/server.ts'], { cwd: PROJECT_ROOT, env }),
+  );
 
   const port = env.PORT ?? '3000';
-  log(`Temporal ${env.TEMPORAL_ADDRESS}${running[0]?.label === 'temporal' ? `, Web UI http://localhost:${UI_PORT}` : ''}`);
+  log(
+    `Temporal ${env.TEMPORAL_ADDRESS}${running[0]?.label === 'temporal' ? `, Web UI http://localhost:${UI_PORT}` : ''}`,
+  );
   log(`Redis ${env.REDIS_URL}`);
-  log(`receiver http://localhost:${port}${env.WEBHOOK_PATH ?? '/webhooks/whatsapp'} (Ctrl-C stops everything)`);
+  log(
+    `receiver http://localhost:${port}${env.WEBHOOK_PATH ?? '/webhooks/whatsapp'} (Ctrl-C stops everything)`,
+  );
 }
 
 main().catch(async (err: unknown) => {

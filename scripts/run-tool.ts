@@ -9,7 +9,11 @@ async function main(): Promise<void> {
   const provisioned = tool === 'temporal' ? await ensureTemporalCli(log) : await ensureTctl(log);
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   // the temporal CLI reads TEMPORAL_ADDRESS itself; tctl reads TEMPORAL_CLI_ADDRESS
-  const env = { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_CLI_ADDRESS: process.env.TEMPORAL_CLI_ADDRESS ?? address };
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_CLI_ADDRESS: process.env.TEMPORAL_CLI_ADDRESS ?? address,
+  };
   const result = spawnSync(provisioned.path, args, { stdio: 'inherit', env });
   process.exit(result.status ?? 1);
 }

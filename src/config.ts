@@ -78,7 +78,9 @@ class Reader {
       try {
         raw = readFileSync(file, 'utf8');
       } catch (err) {
-        this.problems.push(`${name}_FILE could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        this.problems.push(
+          `${name}_FILE could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
         return [];
       }
     }
@@ -107,7 +109,8 @@ function temporalConfig(read: Reader): TemporalConfig {
 export function loadApiConfig(env: Env): ApiConfig {
   const read = new Reader(env);
   const webhookPath = read.string('WEBHOOK_PATH', '/webhooks/whatsapp');
-  if (!webhookPath.startsWith('/')) read.problems.push(`WEBHOOK_PATH must start with "/" (got "${webhookPath}")`);
+  if (!webhookPath.startsWith('/'))
+    read.problems.push(`WEBHOOK_PATH must start with "/" (got "${webhookPath}")`);
   return read.done({
     host: read.string('HOST', '0.0.0.0'),
     port: read.integer('PORT', 3000, 0, 65535),

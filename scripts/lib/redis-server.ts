@@ -31,7 +31,8 @@ export async function waitForRedis(port: number, host = '127.0.0.1', timeoutMs =
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await ping(port, host)) return;
-    if (Date.now() > deadline) throw new Error(`Redis on ${host}:${port} did not answer PING within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`Redis on ${host}:${port} did not answer PING within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

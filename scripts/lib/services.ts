@@ -38,7 +38,16 @@ export interface RunningService {
 /** Starts `temporal server start-dev` with our search attributes and waits until the namespace answers. */
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<RunningService> {
   const namespace = options.namespace ?? 'default';
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--log-level',
+    'warn',
+  ];
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
@@ -52,7 +61,15 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   const address = `127.0.0.1:${options.port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
-    const probe = await run(options.binary, ['operator', 'namespace', 'describe', '-n', namespace, '--address', address]);
+    const probe = await run(options.binary, [
+      'operator',
+      'namespace',
+      'describe',
+      '-n',
+      namespace,
+      '--address',
+      address,
+    ]);
     if (probe.code === 0) break;
     if (!server.running) {
       throw new Error(`the Temporal dev server exited during start-up:\n${server.recentOutput()}`);

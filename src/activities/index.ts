@@ -31,7 +31,8 @@ export function createActivities({ redis }: ActivityDeps) {
         eventTimestamp: event.timestamp,
         receivedAt,
       };
-      const score = typeof data.timestamp === 'number' ? data.timestamp : Date.parse(event.timestamp) / 1000 || 0;
+      const score =
+        typeof data.timestamp === 'number' ? data.timestamp : Date.parse(event.timestamp) / 1000 || 0;
       await redis
         .multi()
         .hset(redisKeys.message(sessionId, messageId), fields)
@@ -55,7 +56,10 @@ const RECORD_ONCE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return re
 function requireIds(event: VesperEvent): { sessionId: string; messageId: string } {
   const { sessionId, messageId } = event.data;
   if (typeof sessionId !== 'string' || !sessionId || typeof messageId !== 'string' || !messageId) {
-    throw ApplicationFailure.nonRetryable(`${event.type} event lacks data.sessionId or data.messageId`, FAILURE_TYPES.invalidEvent);
+    throw ApplicationFailure.nonRetryable(
+      `${event.type} event lacks data.sessionId or data.messageId`,
+      FAILURE_TYPES.invalidEvent,
+    );
   }
   return { sessionId, messageId };
 }

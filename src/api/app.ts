@@ -74,10 +74,16 @@ async function receiveWebhook(ctx: Context, deps: AppDeps): Promise<void> {
   try {
     outcome = await deps.startEvent({ eventKey, event, receivedAt: new Date().toISOString() });
   } catch (err) {
-    deps.logger.error({ eventKey, outcome: 'unavailable', err: { message: (err as Error).message } }, 'hand-off failed');
+    deps.logger.error(
+      { eventKey, outcome: 'unavailable', err: { message: (err as Error).message } },
+      'hand-off failed',
+    );
     throw serviceUnavailable(RETRY_AFTER_SECONDS);
   }
   ctx.status = outcome === 'accepted' ? 202 : 200;
   ctx.body = { status: outcome, workflowId: eventKey };
-  deps.logger.info({ eventKey, type: event.type, outcome, ms: Math.round(performance.now() - started) }, 'webhook');
+  deps.logger.info(
+    { eventKey, type: event.type, outcome, ms: Math.round(performance.now() - started) },
+    'webhook',
+  );
 }

@@ -16,4 +16,6 @@ export const payloadTooLarge = (limitBytes: number) =>
   new HttpError(413, `request body is larger than ${limitBytes} bytes`);
 export const unsupportedMediaType = () => new HttpError(415, 'content type must be application/json');
 export const serviceUnavailable = (retryAfterSeconds: number) =>
-  new HttpError(503, 'event could not be stored durably; retry later', { 'Retry-After': String(retryAfterSeconds) });
+  new HttpError(503, 'event could not be stored durably; retry later', {
+    'Retry-After': String(retryAfterSeconds),
+  });

@@ -11,12 +11,17 @@ export function parseEvent(rawBody: Buffer): VesperEvent {
   }
   if (!isObject(body)) throw badRequest('body must be a JSON object');
   const { type, timestamp, data } = body;
-  if (typeof type !== 'string' || type.trim() === '') throw badRequest('field "type" must be a non-empty string');
+  if (typeof type !== 'string' || type.trim() === '')
+    throw badRequest('field "type" must be a non-empty string');
   if (typeof timestamp !== 'string' || timestamp.trim() === '') {
     throw badRequest('field "timestamp" must be a non-empty string');
   }
   if (!isObject(data)) throw badRequest('field "data" must be an object');
-  const required = type.startsWith('message.') ? ['messageId', 'sessionId'] : type.startsWith('session.') ? ['sessionId'] : [];
+  const required = type.startsWith('message.')
+    ? ['messageId', 'sessionId']
+    : type.startsWith('session.')
+      ? ['sessionId']
+      : [];
   for (const field of required) {
     const value = data[field];
     if (typeof value !== 'string' || value.trim() === '') {

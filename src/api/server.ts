@@ -22,7 +22,10 @@ async function main(): Promise<void> {
     }),
     logger,
   });
-  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000 }, app.callback());
+  const server = http.createServer(
+    { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000 },
+    app.callback(),
+  );
   server.listen(config.port, config.host, () =>
     logger.info({ url: `http://${config.host}:${config.port}${config.webhookPath}` }, 'receiver listening'),
   );

@@ -12,7 +12,13 @@ export type SignatureProblem = 'missing' | 'malformed' | 'mismatch';
 export class SignatureError extends Error {
   override name = 'SignatureError';
   constructor(readonly problem: SignatureProblem) {
-    super(problem === 'missing' ? 'missing signature' : problem === 'malformed' ? 'malformed signature' : 'invalid signature');
+    super(
+      problem === 'missing'
+        ? 'missing signature'
+        : problem === 'malformed'
+          ? 'malformed signature'
+          : 'invalid signature',
+    );
   }
 }
 
@@ -21,7 +27,11 @@ export function signBody(rawBody: Buffer | string, secret: string): string {
 }
 
 /** Throws SignatureError unless one of `secrets` signed `rawBody`. Constant time in the signature's value. */
-export function verifySignature(rawBody: Buffer, header: string | undefined, secrets: readonly string[]): void {
+export function verifySignature(
+  rawBody: Buffer,
+  header: string | undefined,
+  secrets: readonly string[],
+): void {
   if (header === undefined || header.trim() === '') throw new SignatureError('missing');
   let hex = header.trim().toLowerCase();
   if (hex.startsWith('sha256=')) hex = hex.slice('sha256='.length);

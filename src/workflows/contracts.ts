@@ -90,7 +90,12 @@ export function buildEventKey(parts: EventKeyParts): string {
   return `${type}:${session}:${parts.bodySha256.slice(0, 32)}`;
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
+const UNSAFE_KEY_CHARS = /[%:\s\u0000-\u001f\u007f]/gu;
+
 export function encodeKeyPart(part: string): string {
-  // eslint-disable-next-line no-control-regex
-  return part.replace(/[%:\s\u0000-\u001f\u007f]/gu, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+  return part.replace(
+    UNSAFE_KEY_CHARS,
+    (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`,
+  );
 }

@@ -1,0 +1,110 @@
+/**
+ * The plumbing end to end on real components: a signed seed event POSTed over HTTP to the receiver starts a
+ * workflow (ID = event key) on the real dev server; a real worker runs it; its activity writes to real Redis.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { Redis } from 'ioredis';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app';
+import { createTemporalStarter } from '../../src/api/start-event';
+import type { VesperEvent } from '../../src/workflows/contracts';
+import { loadFixture } from '../helpers/fixtures';
+import { uniqueId } from '../helpers/ids';
+import { signedHeaders, TEST_SECRET } from '../helpers/signed-request';
+import { connectToDevServer, connectToRedis, createTestWorker } from '../helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+let redis: Redis;
+let worker: Worker;
+let workerRun: Promise<void>;
+let server: http.Server;
+let url: string;
+
+beforeAll(async () => {
+  env = await connectToDevServer();
+  redis = connectToRedis();
+  worker = await createTestWorker(env, redis);
+  workerRun = worker.run();
+  const app = createApp({
+    webhookPath: '/webhooks/whatsapp',
+    webhookSecrets: [TEST_SECRET],
+    bodyLimitBytes: 1024 * 1024,
+    startEvent: createTemporalStarter(env.client, { taskQueue: worker.options.taskQueue, timeoutMs: 5000 }),
+    logger: pino({ level: 'silent' }),
+  });
+  server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/whatsapp`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  worker?.shutdown();
+  await workerRun;
+  await redis?.quit();
+  await env?.teardown();
+});
+
+async function post(
+  event: VesperEvent,
+): Promise<{ status: number; body: { status: string; workflowId: string } }> {
+  const body = JSON.stringify(event);
+  const res = await fetch(url, { method: 'POST', headers: signedHeaders(body), body });
+  return { status: res.status, body: (await res.json()) as { status: string; workflowId: string } };
+}
+
+describe('vertical slice on the real dev server and real Redis', () => {
+  it('saves a received message once, in a Completed workflow whose ID is the event key', async () => {
+    const session = uniqueId('session');
+    const event = loadFixture('message-received', session);
+
+    const first = await post(event);
+    expect(first.status).toBe(202);
+    expect(first.body).toEqual({
+      status: 'accepted',
+      workflowId: `message.received:${session}:3EB0A1B2C3D4E5F6`,
+    });
+
+    const handle = env.client.workflow.getHandle(first.body.workflowId);
+    await expect(handle.result()).resolves.toEqual({ eventKey: first.body.workflowId, outcome: 'processed' });
+    const description = await handle.describe();
+    expect(description.status.name).toBe('COMPLETED');
+    expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
+      expect.arrayContaining([
+        ['EventType', 'message.received'],
+        ['SessionId', session],
+      ]),
+    );
+
+    const saved = await redis.hgetall(`wa:msg:${session}:3EB0A1B2C3D4E5F6`);
+    expect(saved).toMatchObject({
+      sessionId: session,
+      from: '905551234567@s.whatsapp.net',
+      fromName: 'John Doe',
+      text: 'Hello, I need help with my order',
+      sentAt: '1710495000',
+      isGroup: 'false',
+      eventKey: first.body.workflowId,
+    });
+    expect(await redis.zrange(`wa:session:${session}:messages`, 0, -1)).toEqual(['3EB0A1B2C3D4E5F6']);
+
+    const again = await post(event);
+    expect(again).toEqual({ status: 200, body: { status: 'duplicate', workflowId: first.body.workflowId } });
+    expect((await handle.describe()).runId).toBe(description.runId);
+  });
+
+  it('records an event type it does not act on yet, counting it once', async () => {
+    const session = uniqueId('session');
+    const res = await post(loadFixture('session-disconnected', session));
+    expect(res.status).toBe(202);
+    const key = `session.disconnected:${session}:2026-03-15T10%3A32%3A00Z`;
+    expect(res.body.workflowId).toBe(key);
+    await expect(env.client.workflow.getHandle(key).result()).resolves.toMatchObject({ outcome: 'recorded' });
+    const stored = JSON.parse((await redis.get(`wa:event:${key}`)) ?? '{}') as { event?: VesperEvent };
+    expect(stored.event?.data.reason).toBe('phone_offline');
+  });
+});

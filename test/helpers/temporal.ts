@@ -1,0 +1,25 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { createActivities } from '../../src/activities';
+import { uniqueId } from './ids';
+
+/** A client and native connection to the run's one dev server (started in global-setup.ts). */
+export function connectToDevServer(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
+}
+
+export function connectToRedis(): Redis {
+  return new Redis(inject('redisUrl'));
+}
+
+/** A worker on a fresh task queue running the prebuilt bundle and the real activities. */
+export async function createTestWorker(env: TestWorkflowEnvironment, redis: Redis): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: uniqueId('tq'),
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities: createActivities({ redis }),
+  });
+}

@@ -1,0 +1,53 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadApiConfig, loadWorkerConfig } from '../../src/config';
+
+describe('loadApiConfig', () => {
+  it('fills in defaults around the one required secret', () => {
+    const config = loadApiConfig({ WEBHOOK_SECRET: 'a, b' });
+    expect(config).toMatchObject({
+      port: 3000,
+      webhookPath: '/webhooks/whatsapp',
+      webhookSecrets: ['a', 'b'],
+      bodyLimitBytes: 1024 * 1024,
+      temporal: { address: 'localhost:7233', namespace: 'default', taskQueue: 'whatsapp-webhooks' },
+    });
+  });
+
+  it('reports every problem at once and never echoes a secret', () => {
+    let error: unknown;
+    try {
+      loadApiConfig({
+        PORT: 'eighty',
+        WEBHOOK_PATH: 'hooks',
+        LOG_LEVEL: 'loud',
+        WEBHOOK_BODY_LIMIT_BYTES: '-1',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems } = error as ConfigError;
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/PORT.*WEBHOOK_PATH|WEBHOOK_PATH[\s\S]*PORT/);
+    expect(problems.some((p) => p.startsWith('WEBHOOK_SECRET'))).toBe(true);
+  });
+
+  it('reads secrets from WEBHOOK_SECRET_FILE, one per line or comma-separated', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cfg-')), 'secret');
+    writeFileSync(file, 'new-secret\nold-secret\n');
+    expect(loadApiConfig({ WEBHOOK_SECRET_FILE: file }).webhookSecrets).toEqual(['new-secret', 'old-secret']);
+    expect(() => loadApiConfig({ WEBHOOK_SECRET_FILE: `${file}.missing` })).toThrow(
+      /WEBHOOK_SECRET_FILE could not be read \(ENOENT\)/,
+    );
+  });
+});
+
+describe('loadWorkerConfig', () => {
+  it('rejects a REDIS_URL that is not a redis URL', () => {
+    expect(() => loadWorkerConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL/);
+    expect(loadWorkerConfig({}).redisUrl).toBe('redis://127.0.0.1:6390');
+  });
+});
