@@ -16,6 +16,8 @@ export interface TemporalConfig {
 
 export interface ApiConfig {
   host: string;
+  /** Where signed but unusable events are kept. */
+  redisUrl: string;
   port: number;
   webhookPath: string;
   /** Any one of these verifies a signature (rotation). Never logged. */
@@ -98,6 +100,12 @@ class Reader {
   }
 }
 
+function redisUrl(read: Reader): string {
+  const url = read.string('REDIS_URL', 'redis://127.0.0.1:6390');
+  if (!/^rediss?:\/\//.test(url)) read.problems.push('REDIS_URL must start with redis:// or rediss://');
+  return url;
+}
+
 function temporalConfig(read: Reader): TemporalConfig {
   return {
     address: read.string('TEMPORAL_ADDRESS', 'localhost:7233'),
@@ -113,6 +121,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     read.problems.push(`WEBHOOK_PATH must start with "/" (got "${webhookPath}")`);
   return read.done({
     host: read.string('HOST', '0.0.0.0'),
+    redisUrl: redisUrl(read),
     port: read.integer('PORT', 3000, 0, 65535),
     webhookPath,
     webhookSecrets: read.secrets('WEBHOOK_SECRET'),
@@ -125,10 +134,8 @@ export function loadApiConfig(env: Env): ApiConfig {
 
 export function loadWorkerConfig(env: Env): WorkerConfig {
   const read = new Reader(env);
-  const redisUrl = read.string('REDIS_URL', 'redis://127.0.0.1:6390');
-  if (!/^rediss?:\/\//.test(redisUrl)) read.problems.push('REDIS_URL must start with redis:// or rediss://');
   return read.done({
-    redisUrl,
+    redisUrl: redisUrl(read),
     temporal: temporalConfig(read),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   });

@@ -1,3 +1,4 @@
+import type { LogMetadata, Logger as TemporalLogger, LogLevel as TemporalLogLevel } from '@temporalio/common';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config';
 
@@ -13,4 +14,18 @@ export function createLogger(name: string, level: LogLevel): Logger {
       censor: '[redacted]',
     },
   });
+}
+
+/** The Temporal SDK's logger interface on top of pino, so the worker's SDK lines are JSON like ours. */
+export function toTemporalLogger(logger: Logger): TemporalLogger {
+  const write = (level: TemporalLogLevel, message: string, meta?: LogMetadata) =>
+    logger[level.toLowerCase() as Lowercase<TemporalLogLevel>](meta ?? {}, message);
+  return {
+    log: write,
+    trace: (message, meta) => write('TRACE', message, meta),
+    debug: (message, meta) => write('DEBUG', message, meta),
+    info: (message, meta) => write('INFO', message, meta),
+    warn: (message, meta) => write('WARN', message, meta),
+    error: (message, meta) => write('ERROR', message, meta),
+  };
 }

@@ -1,13 +1,14 @@
 /** Worker entry point: runs the workflows and activities on the task queue until SIGINT/SIGTERM. */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import { createActivities } from './activities';
 import { loadWorkerConfig } from './config';
-import { createLogger } from './logger';
+import { createLogger, toTemporalLogger } from './logger';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
   const logger = createLogger('worker', config.logLevel);
+  Runtime.install({ logger: toTemporalLogger(logger.child({ component: 'temporal-sdk' })) });
   const redis = new Redis(config.redisUrl, { lazyConnect: true });
   await redis.connect();
   const connection = await NativeConnection.connect({ address: config.temporal.address });

@@ -5,6 +5,8 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Extra fields for the JSON body, e.g. the ID a rejected event was kept under. */
+    readonly details: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -12,8 +14,6 @@ export class HttpError extends Error {
 
 export const unauthorized = (message: string) => new HttpError(401, message);
 export const badRequest = (message: string) => new HttpError(400, message);
-export const payloadTooLarge = (limitBytes: number) =>
-  new HttpError(413, `request body is larger than ${limitBytes} bytes`);
 export const unsupportedMediaType = () => new HttpError(415, 'content type must be application/json');
 export const serviceUnavailable = (retryAfterSeconds: number) =>
   new HttpError(503, 'event could not be stored durably; retry later', {

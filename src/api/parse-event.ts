@@ -1,6 +1,9 @@
 import type { VesperEvent } from '../workflows/contracts';
 import { badRequest } from './errors';
 
+const MAX_TYPE_LENGTH = 128;
+const MAX_ID_LENGTH = 256;
+
 /** Parses and checks a verified body: the envelope, then the fields each known type needs. */
 export function parseEvent(rawBody: Buffer): VesperEvent {
   let body: unknown;
@@ -11,24 +14,30 @@ export function parseEvent(rawBody: Buffer): VesperEvent {
   }
   if (!isObject(body)) throw badRequest('body must be a JSON object');
   const { type, timestamp, data } = body;
-  if (typeof type !== 'string' || type.trim() === '')
-    throw badRequest('field "type" must be a non-empty string');
-  if (typeof timestamp !== 'string' || timestamp.trim() === '') {
-    throw badRequest('field "timestamp" must be a non-empty string');
-  }
+  requireString('type', type, MAX_TYPE_LENGTH);
+  requireString('timestamp', timestamp, MAX_ID_LENGTH);
   if (!isObject(data)) throw badRequest('field "data" must be an object');
   const required = type.startsWith('message.')
     ? ['messageId', 'sessionId']
     : type.startsWith('session.')
       ? ['sessionId']
       : [];
-  for (const field of required) {
-    const value = data[field];
-    if (typeof value !== 'string' || value.trim() === '') {
-      throw badRequest(`field "data.${field}" must be a non-empty string for ${type} events`);
-    }
-  }
+  for (const field of required)
+    requireString(`data.${field}`, data[field], MAX_ID_LENGTH, ` for ${type} events`);
+  if (data.sessionId !== undefined) requireString('data.sessionId', data.sessionId, MAX_ID_LENGTH);
   return { type, timestamp, data } as VesperEvent;
+}
+
+function requireString(
+  field: string,
+  value: unknown,
+  maxLength: number,
+  context = '',
+): asserts value is string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw badRequest(`field "${field}" must be a non-empty string${context}`);
+  }
+  if (value.length > maxLength) throw badRequest(`field "${field}" must be at most ${maxLength} characters`);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

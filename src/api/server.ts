@@ -1,17 +1,27 @@
-/** Receiver entry point: config, one lazy Temporal client, an HTTP server with timeouts, graceful shutdown. */
+/** Receiver entry point: config, one lazy Temporal client, Redis, an HTTP server with timeouts, graceful stop. */
 import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
+import { Redis } from 'ioredis';
 import { loadApiConfig } from '../config';
 import { createLogger } from '../logger';
 import { createApp } from './app';
+import { createReadinessCheck } from './readiness';
+import { createRejectedStore } from './rejected-events';
 import { createTemporalStarter } from './start-event';
 
 async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
   const logger = createLogger('api', config.logLevel);
-  // lazy: the receiver starts (and answers 503) while Temporal is still down, and recovers when it comes back
+  // lazy: the receiver starts (and answers 503) while Temporal is down, and recovers when it comes back
   const connection = Connection.lazy({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  // no offline queue: while Redis is down, keeping a rejected event fails fast (503) instead of hanging
+  const redis = new Redis(config.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 2000,
+  });
+  redis.on('error', (err: Error) => logger.warn({ reason: err.message }, 'redis connection problem'));
   const app = createApp({
     webhookPath: config.webhookPath,
     webhookSecrets: config.webhookSecrets,
@@ -20,10 +30,12 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       timeoutMs: config.startTimeoutMs,
     }),
+    keepRejected: createRejectedStore(redis),
+    checkReady: createReadinessCheck(client, config.temporal.namespace, redis),
     logger,
   });
   const server = http.createServer(
-    { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000 },
+    { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000, maxHeaderSize: 16 * 1024 },
     app.callback(),
   );
   server.listen(config.port, config.host, () =>
@@ -31,7 +43,9 @@ async function main(): Promise<void> {
   );
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    server.close(() => void connection.close().finally(() => process.exit(0)));
+    server.close(
+      () => void Promise.allSettled([connection.close(), redis.quit()]).then(() => process.exit(0)),
+    );
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 15_000).unref();
   };

@@ -58,6 +58,8 @@ export interface ProcessEventResult {
   outcome: 'processed' | 'recorded';
 }
 
+export const MAX_EVENT_KEY_LENGTH = 512;
+
 export interface EventKeyParts {
   type: string;
   sessionId?: string;
@@ -76,8 +78,16 @@ export interface EventKeyParts {
  * - `<type>:<sessionId>:<timestamp>` for session.* events;
  * - `<type>:<sessionId or ->:<first 32 hex of sha256(body)>` for anything else.
  * Each part has `%`, `:`, white space and control characters percent-encoded so parts cannot run together.
+ * A key over MAX_EVENT_KEY_LENGTH becomes `<type>:~:<first 32 hex of sha256(body)>`.
  */
 export function buildEventKey(parts: EventKeyParts): string {
+  const key = naturalKey(parts);
+  // Temporal caps workflow IDs (1,000 characters by default); an oversized key falls back to the body digest
+  if (key.length <= MAX_EVENT_KEY_LENGTH) return key;
+  return `${encodeKeyPart(parts.type).slice(0, 128)}:~:${parts.bodySha256.slice(0, 32)}`;
+}
+
+function naturalKey(parts: EventKeyParts): string {
   const type = encodeKeyPart(parts.type);
   if (parts.senderEventId) return `${type}:${encodeKeyPart(parts.senderEventId)}`;
   const session = parts.sessionId ? encodeKeyPart(parts.sessionId) : '-';

@@ -2,59 +2,42 @@
  * The plumbing end to end on real components: a signed seed event POSTed over HTTP to the receiver starts a
  * workflow (ID = event key) on the real dev server; a real worker runs it; its activity writes to real Redis.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/api/app';
-import { createTemporalStarter } from '../../src/api/start-event';
 import type { VesperEvent } from '../../src/workflows/contracts';
 import { loadFixture } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
-import { signedHeaders, TEST_SECRET } from '../helpers/signed-request';
+import { post, startReceiver, type RunningReceiver } from '../helpers/receiver';
+import { signedHeaders } from '../helpers/signed-request';
 import { connectToDevServer, connectToRedis, createTestWorker } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
 let redis: Redis;
 let worker: Worker;
 let workerRun: Promise<void>;
-let server: http.Server;
-let url: string;
+let receiver: RunningReceiver;
 
 beforeAll(async () => {
   env = await connectToDevServer();
   redis = connectToRedis();
   worker = await createTestWorker(env, redis);
   workerRun = worker.run();
-  const app = createApp({
-    webhookPath: '/webhooks/whatsapp',
-    webhookSecrets: [TEST_SECRET],
-    bodyLimitBytes: 1024 * 1024,
-    startEvent: createTemporalStarter(env.client, { taskQueue: worker.options.taskQueue, timeoutMs: 5000 }),
-    logger: pino({ level: 'silent' }),
-  });
-  server = http.createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/whatsapp`;
+  receiver = await startReceiver({ client: env.client, redis, taskQueue: worker.options.taskQueue });
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await receiver?.close();
   worker?.shutdown();
   await workerRun;
   await redis?.quit();
   await env?.teardown();
 });
 
-async function post(
-  event: VesperEvent,
-): Promise<{ status: number; body: { status: string; workflowId: string } }> {
+function send(event: VesperEvent) {
   const body = JSON.stringify(event);
-  const res = await fetch(url, { method: 'POST', headers: signedHeaders(body), body });
-  return { status: res.status, body: (await res.json()) as { status: string; workflowId: string } };
+  return post(receiver.url, body, signedHeaders(body));
 }
 
 describe('vertical slice on the real dev server and real Redis', () => {
@@ -62,15 +45,16 @@ describe('vertical slice on the real dev server and real Redis', () => {
     const session = uniqueId('session');
     const event = loadFixture('message-received', session);
 
-    const first = await post(event);
+    const first = await send(event);
     expect(first.status).toBe(202);
     expect(first.body).toEqual({
       status: 'accepted',
       workflowId: `message.received:${session}:3EB0A1B2C3D4E5F6`,
     });
+    const workflowId = first.body.workflowId ?? '';
 
-    const handle = env.client.workflow.getHandle(first.body.workflowId);
-    await expect(handle.result()).resolves.toEqual({ eventKey: first.body.workflowId, outcome: 'processed' });
+    const handle = env.client.workflow.getHandle(workflowId);
+    await expect(handle.result()).resolves.toEqual({ eventKey: workflowId, outcome: 'processed' });
     const description = await handle.describe();
     expect(description.status.name).toBe('COMPLETED');
     expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
@@ -88,18 +72,19 @@ describe('vertical slice on the real dev server and real Redis', () => {
       text: 'Hello, I need help with my order',
       sentAt: '1710495000',
       isGroup: 'false',
-      eventKey: first.body.workflowId,
+      eventKey: workflowId,
     });
     expect(await redis.zrange(`wa:session:${session}:messages`, 0, -1)).toEqual(['3EB0A1B2C3D4E5F6']);
 
-    const again = await post(event);
-    expect(again).toEqual({ status: 200, body: { status: 'duplicate', workflowId: first.body.workflowId } });
+    const again = await send(event);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({ status: 'duplicate', workflowId });
     expect((await handle.describe()).runId).toBe(description.runId);
   });
 
   it('records an event type it does not act on yet, counting it once', async () => {
     const session = uniqueId('session');
-    const res = await post(loadFixture('session-disconnected', session));
+    const res = await send(loadFixture('session-disconnected', session));
     expect(res.status).toBe(202);
     const key = `session.disconnected:${session}:2026-03-15T10%3A32%3A00Z`;
     expect(res.body.workflowId).toBe(key);

@@ -1,12 +1,19 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { createActivities } from '../../src/activities';
 import { uniqueId } from './ids';
 
+let runtimeInstalled = false;
+
 /** A client and native connection to the run's one dev server (started in global-setup.ts). */
 export function connectToDevServer(): Promise<TestWorkflowEnvironment> {
+  if (!runtimeInstalled) {
+    // the SDK's INFO lines (worker state changes) drown test output; warnings and errors still show
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
   return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
 }
 

@@ -1,36 +1,13 @@
-import pino from 'pino';
-import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../src/api/app';
-import type { StartEvent } from '../../src/api/start-event';
-import type { ProcessEventInput } from '../../src/workflows/contracts';
+import { fakeReceiver } from '../helpers/fake-receiver';
 import { loadFixture } from '../helpers/fixtures';
-import { signedHeaders, TEST_SECRET } from '../helpers/signed-request';
-
-/** The receiver with a recording hand-off in place of Temporal (the e2e tests use the real one). */
-function receiver(startEvent?: StartEvent) {
-  const started: ProcessEventInput[] = [];
-  const app = createApp({
-    webhookPath: '/webhooks/whatsapp',
-    webhookSecrets: [TEST_SECRET],
-    bodyLimitBytes: 4096,
-    startEvent:
-      startEvent ??
-      (async (input) => {
-        const seen = started.some((s) => s.eventKey === input.eventKey);
-        started.push(input);
-        return seen ? 'duplicate' : 'accepted';
-      }),
-    logger: pino({ level: 'silent' }),
-  });
-  return { http: request(app.callback()), started };
-}
+import { signedHeaders } from '../helpers/signed-request';
 
 const body = JSON.stringify(loadFixture('message-received'));
 
-describe('POST /webhooks/whatsapp', () => {
+describe('POST /webhooks/whatsapp (app.callback())', () => {
   it('hands a signed seed event over under its event key', async () => {
-    const { http, started } = receiver();
+    const { http, started } = fakeReceiver();
     const res = await http.post('/webhooks/whatsapp').set(signedHeaders(body)).send(body);
     expect(res.status).toBe(202);
     expect(res.body).toEqual({
@@ -41,16 +18,25 @@ describe('POST /webhooks/whatsapp', () => {
     expect(started[0]?.event.data.text).toBe('Hello, I need help with my order');
   });
 
+  it('accepts the sha256= header form and a +json content type', async () => {
+    const { http } = fakeReceiver();
+    const res = await http
+      .post('/webhooks/whatsapp')
+      .set({ ...signedHeaders(body, undefined, 'prefixed'), 'content-type': 'application/vnd.vesper+json' })
+      .send(body);
+    expect(res.status).toBe(202);
+  });
+
   it('answers a redelivery 200 duplicate', async () => {
-    const { http } = receiver();
+    const { http } = fakeReceiver();
     await http.post('/webhooks/whatsapp').set(signedHeaders(body)).send(body);
     const res = await http.post('/webhooks/whatsapp').set(signedHeaders(body)).send(body);
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('duplicate');
   });
 
-  it('refuses bad signatures with 401 and starts nothing', async () => {
-    const { http, started } = receiver();
+  it('refuses bad signatures with 401 and starts or keeps nothing', async () => {
+    const { http, started, rejected } = fakeReceiver();
     const headers = signedHeaders(body);
     for (const signature of [
       undefined,
@@ -65,25 +51,66 @@ describe('POST /webhooks/whatsapp', () => {
       expect(res.body.error).toMatch(/signature/);
     }
     expect(started).toHaveLength(0);
+    expect(rejected).toHaveLength(0);
   });
 
-  it('maps bad input to 415, 413 and 400', async () => {
-    const { http } = receiver();
-    const text = await http.post('/webhooks/whatsapp').set('content-type', 'text/plain').send(body);
-    expect(text.status).toBe(415);
+  it('answers 415 to other content types and 413 over the limit, before verifying anything', async () => {
+    const { http, rejected } = fakeReceiver();
+    expect((await http.post('/webhooks/whatsapp').set('content-type', 'text/plain').send(body)).status).toBe(
+      415,
+    );
+    expect((await http.post('/webhooks/whatsapp').send()).status).toBe(415);
     const big = JSON.stringify({ type: 'x', timestamp: 't', data: { pad: 'a'.repeat(5000) } });
-    expect((await http.post('/webhooks/whatsapp').set(signedHeaders(big)).send(big)).status).toBe(413);
-    const broken = '{"type":';
-    expect((await http.post('/webhooks/whatsapp').set(signedHeaders(broken)).send(broken)).status).toBe(400);
-    const noId = JSON.stringify({ type: 'message.read', timestamp: 't', data: { sessionId: 's' } });
-    const missing = await http.post('/webhooks/whatsapp').set(signedHeaders(noId)).send(noId);
-    expect(missing.status).toBe(400);
-    expect(missing.body.error).toContain('data.messageId');
+    const res = await http.post('/webhooks/whatsapp').set(signedHeaders(big)).send(big);
+    expect(res.status).toBe(413);
+    expect(res.body.error).toBe('request body is too large');
+    expect(rejected).toHaveLength(0);
   });
 
-  it('answers 503 with Retry-After when the hand-off fails, never 2xx', async () => {
-    const { http } = receiver(async () => {
-      throw new Error('14 UNAVAILABLE: connection refused');
+  it('keeps a signed but unusable event and answers 400 with its ID', async () => {
+    const { http, rejected } = fakeReceiver();
+    for (const [bad, message] of [
+      ['{"type":', 'body is not valid JSON'],
+      ['[1,2]', 'body must be a JSON object'],
+      [JSON.stringify({ timestamp: 't', data: {} }), 'field "type" must be a non-empty string'],
+      [JSON.stringify({ type: 'message.read', timestamp: 't', data: { sessionId: 's' } }), 'data.messageId'],
+      [
+        JSON.stringify({ type: 'session.connected', timestamp: 't', data: [] }),
+        'field "data" must be an object',
+      ],
+      [
+        JSON.stringify({
+          type: 'message.read',
+          timestamp: 't',
+          data: { sessionId: 's', messageId: 'm'.repeat(300) },
+        }),
+        'at most 256',
+      ],
+    ] as const) {
+      const res = await http.post('/webhooks/whatsapp').set(signedHeaders(bad)).send(bad);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toContain(message);
+      expect(res.body.rejectedId).toBe(`r${rejected.length}`);
+      expect(rejected.at(-1)?.rawBody.toString()).toBe(bad);
+    }
+  });
+
+  it('answers 503 when a rejected event cannot be kept, so the sender retries', async () => {
+    const { http } = fakeReceiver({
+      keepRejected: async () => {
+        throw new Error('Connection is closed.');
+      },
+    });
+    const res = await http.post('/webhooks/whatsapp').set(signedHeaders('{')).send('{');
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+  });
+
+  it('answers 503 with Retry-After when the hand-off fails, never 2xx, and hides the cause', async () => {
+    const { http } = fakeReceiver({
+      startEvent: async () => {
+        throw new Error('14 UNAVAILABLE: connection refused');
+      },
     });
     const res = await http.post('/webhooks/whatsapp').set(signedHeaders(body)).send(body);
     expect(res.status).toBe(503);
@@ -91,8 +118,17 @@ describe('POST /webhooks/whatsapp', () => {
     expect(JSON.stringify(res.body)).not.toContain('UNAVAILABLE');
   });
 
-  it('answers /healthz', async () => {
-    const { http } = receiver();
+  it('answers 405 to other methods on the webhook path and 404 elsewhere', async () => {
+    const { http } = fakeReceiver();
+    const get = await http.get('/webhooks/whatsapp');
+    expect(get.status).toBe(405);
+    expect(get.headers.allow).toBe('POST');
+    expect((await http.post('/elsewhere').set(signedHeaders(body)).send(body)).status).toBe(404);
+  });
+
+  it('answers /healthz and /readyz', async () => {
+    const { http } = fakeReceiver();
     expect((await http.get('/healthz')).body).toEqual({ status: 'ok' });
+    expect((await http.get('/readyz')).body).toEqual({ status: 'ready', checks: { temporal: 'ok' } });
   });
 });

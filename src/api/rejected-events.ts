@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** A signed request we could not use. Kept so nothing signed is lost; operators inspect it in Redis. */
+export interface RejectedEvent {
+  reason: string;
+  rawBody: Buffer;
+  contentType: string;
+  receivedAt: string;
+}
+
+/** Stores a rejected event and returns its ID; the same body always gets the same ID (redeliveries collapse). */
+export type KeepRejected = (event: RejectedEvent) => Promise<string>;
+
+export const rejectedKeys = {
+  record: (id: string) => `wa:rejected:${id}`,
+  /** Sorted set of IDs by first arrival (ms). */
+  index: 'wa:rejected',
+};
+
+export function createRejectedStore(redis: Redis): KeepRejected {
+  return async ({ reason, rawBody, contentType, receivedAt }) => {
+    const id = createHash('sha256').update(rawBody).digest('hex').slice(0, 32);
+    const text = rawBody.toString('utf8');
+    const isUtf8 = Buffer.from(text, 'utf8').equals(rawBody);
+    await redis
+      .multi()
+      .hset(rejectedKeys.record(id), {
+        id,
+        reason,
+        receivedAt,
+        contentType,
+        bytes: String(rawBody.length),
+        bodyEncoding: isUtf8 ? 'utf8' : 'base64',
+        body: isUtf8 ? text : rawBody.toString('base64'),
+      })
+      .hincrby(rejectedKeys.record(id), 'deliveries', 1)
+      .zadd(rejectedKeys.index, 'NX', Date.parse(receivedAt), id)
+      .exec();
+    return id;
+  };
+}

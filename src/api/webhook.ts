@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { Context } from 'koa';
+import type { Logger } from '../logger';
+import { buildEventKey } from '../workflows/contracts';
+import { badRequest, HttpError, serviceUnavailable, unauthorized } from './errors';
+import { parseEvent } from './parse-event';
+import type { KeepRejected } from './rejected-events';
+import { SIGNATURE_HEADER, SignatureError, verifySignature } from './signature';
+import type { StartEvent } from './start-event';
+
+export interface WebhookDeps {
+  webhookSecrets: readonly string[];
+  startEvent: StartEvent;
+  keepRejected: KeepRejected;
+  logger: Logger;
+}
+
+export const RETRY_AFTER_SECONDS = 5;
+const SENDER_EVENT_ID_HEADERS = ['x-vesper-event-id', 'webhook-id'];
+
+/** Verify the bytes, then parse, then hand off durably; answer only after the hand-off. */
+export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<void> {
+  const started = performance.now();
+  const receivedAt = new Date().toISOString();
+  const rawBody = ctx.request.body;
+  if (!Buffer.isBuffer(rawBody)) throw badRequest('request body could not be read');
+  try {
+    verifySignature(rawBody, ctx.get(SIGNATURE_HEADER) || undefined, deps.webhookSecrets);
+  } catch (err) {
+    if (!(err instanceof SignatureError)) throw err;
+    deps.logger.warn({ outcome: 'unauthorized', problem: err.problem }, 'webhook refused');
+    throw unauthorized(err.message);
+  }
+
+  let event;
+  try {
+    event = parseEvent(rawBody);
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    throw await keepInvalid(ctx, deps, err, rawBody, receivedAt);
+  }
+
+  const bodySha256 = createHash('sha256').update(rawBody).digest('hex');
+  const eventKey = buildEventKey({
+    type: event.type,
+    sessionId: event.data.sessionId,
+    messageId: event.data.messageId,
+    timestamp: event.timestamp,
+    bodySha256,
+    senderEventId: SENDER_EVENT_ID_HEADERS.map((h) => ctx.get(h).trim()).find(Boolean),
+  });
+  let outcome;
+  try {
+    outcome = await deps.startEvent({ eventKey, event, receivedAt });
+  } catch (err) {
+    deps.logger.error(
+      { eventKey, outcome: 'unavailable', reason: (err as Error).message },
+      'hand-off failed',
+    );
+    throw serviceUnavailable(RETRY_AFTER_SECONDS);
+  }
+  ctx.status = outcome === 'accepted' ? 202 : 200;
+  ctx.body = { status: outcome, workflowId: eventKey };
+  const ms = Math.round(performance.now() - started);
+  deps.logger.info({ eventKey, type: event.type, outcome, ms }, 'webhook');
+}
+
+/** A signed event we cannot use is kept before we answer 400; if it cannot be kept, the sender must retry. */
+async function keepInvalid(
+  ctx: Context,
+  deps: WebhookDeps,
+  problem: HttpError,
+  rawBody: Buffer,
+  receivedAt: string,
+): Promise<HttpError> {
+  try {
+    const rejectedId = await deps.keepRejected({
+      reason: problem.message,
+      rawBody,
+      contentType: ctx.get('content-type'),
+      receivedAt,
+    });
+    deps.logger.warn(
+      { outcome: 'invalid', rejectedId, reason: problem.message },
+      'webhook rejected and kept',
+    );
+    return new HttpError(400, problem.message, {}, { rejectedId });
+  } catch (err) {
+    deps.logger.error(
+      { outcome: 'unavailable', reason: (err as Error).message },
+      'could not keep a rejected event',
+    );
+    return serviceUnavailable(RETRY_AFTER_SECONDS);
+  }
+}
