@@ -10,6 +10,8 @@ export interface ManagedProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Prefix each output line with `[label]`; false discards the output (tests keep it for errors only). */
   echo?: boolean;
+  /** How many of the last output lines recentOutput() returns (default 40). */
+  keepLines?: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export class ManagedProcess {
       if (!stream) continue;
       readline.createInterface({ input: stream }).on('line', (line) => {
         this.tail.push(line);
-        if (this.tail.length > 40) this.tail.shift();
+        if (this.tail.length > (options.keepLines ?? 40)) this.tail.shift();
         if (options.echo !== false) process.stdout.write(`${prefix}${line}\n`);
       });
     }
