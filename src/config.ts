@@ -29,9 +29,30 @@ export interface ApiConfig {
   logLevel: LogLevel;
 }
 
+export interface VesperConfig {
+  /** Base URL of Vesper's API, e.g. https://api.vespergateway.com/v1 */
+  apiUrl: string;
+  /** Sent as `x-api-key`. Never logged. */
+  apiKey: string;
+  /** Per HTTP attempt; the activity's retry policy decides what happens after. */
+  timeoutMs: number;
+}
+
+export interface AutoReplyConfig {
+  /** Unset: auto-replies are off. */
+  text: string | undefined;
+  cooldownSeconds: number;
+  /** Our own numbers (digits): messages from them are never answered. */
+  ownNumbers: string[];
+}
+
 export interface WorkerConfig {
   redisUrl: string;
   temporal: TemporalConfig;
+  vesper: VesperConfig;
+  autoReply: AutoReplyConfig;
+  /** Slack-compatible incoming webhook; unset: alerts are error-level log lines. */
+  alertWebhookUrl: string | undefined;
   logLevel: LogLevel;
 }
 
@@ -62,6 +83,23 @@ class Reader {
       return fallback;
     }
     return value;
+  }
+
+  optional(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value ? value : undefined;
+  }
+
+  url(name: string, value: string | undefined): string | undefined {
+    if (value === undefined) return undefined;
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'http:' || url.protocol === 'https:') return value.replace(/\/+$/, '');
+    } catch {
+      // reported below
+    }
+    this.problems.push(`${name} must be an http(s) URL`);
+    return undefined;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
@@ -134,9 +172,27 @@ export function loadApiConfig(env: Env): ApiConfig {
 
 export function loadWorkerConfig(env: Env): WorkerConfig {
   const read = new Reader(env);
+  const autoReplyText = read.optional('AUTO_REPLY_TEXT');
+  const apiKey = read.optional('VESPER_API_KEY') ?? '';
+  if (autoReplyText && !apiKey) read.problems.push('VESPER_API_KEY must be set when AUTO_REPLY_TEXT is');
   return read.done({
     redisUrl: redisUrl(read),
     temporal: temporalConfig(read),
+    vesper: {
+      apiUrl:
+        read.url('VESPER_API_URL', read.string('VESPER_API_URL', 'https://api.vespergateway.com/v1')) ?? '',
+      apiKey,
+      timeoutMs: read.integer('VESPER_TIMEOUT_MS', 10_000, 100, 120_000),
+    },
+    autoReply: {
+      text: autoReplyText,
+      cooldownSeconds: read.integer('AUTO_REPLY_COOLDOWN_SECONDS', 86_400, 0, 365 * 86_400),
+      ownNumbers: (read.optional('OWN_NUMBERS') ?? '')
+        .split(',')
+        .map((n) => n.replace(/\D/g, ''))
+        .filter(Boolean),
+    },
+    alertWebhookUrl: read.url('ALERT_WEBHOOK_URL', read.optional('ALERT_WEBHOOK_URL')),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   });
 }

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
-    activities: createActivities({ redis }),
+    activities: createActivities({ redis, config, logger }),
   });
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker running');
   // run() resolves once the SDK has handled SIGINT/SIGTERM and in-flight tasks have finished

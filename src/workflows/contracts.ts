@@ -5,10 +5,28 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 export const DEFAULT_TASK_QUEUE = 'whatsapp-webhooks';
 
-/** ApplicationFailure types that retrying cannot fix. */
+/** ApplicationFailure types that retrying cannot fix, and the run's own failure after compensation. */
 export const FAILURE_TYPES = {
+  /** The event lacks what the step needs (the receiver checks this too). */
   invalidEvent: 'InvalidEvent',
+  /** Vesper answered 4xx (other than 408/429): the same request will be refused again. */
+  vesperRejected: 'VesperRejected',
+  /** The alert webhook answered 4xx. */
+  alertRejected: 'AlertRejected',
+  /** The run failed for good and its dead letter was recorded. */
+  deadLettered: 'DeadLettered',
 } as const;
+
+/** Delivery status carried by each status event type. */
+export const STATUS_BY_EVENT_TYPE: Readonly<Record<string, MessageStatus>> = {
+  'message.sent': 'sent',
+  'message.delivered': 'delivered',
+  'message.read': 'read',
+  'message.played': 'played',
+  'message.failed': 'failed',
+};
+
+export type MessageStatus = 'sent' | 'delivered' | 'read' | 'played' | 'failed';
 
 /** Custom search attributes: registered by the dev stack and the production setup job, filterable in the Web UI. */
 export const SEARCH_ATTRIBUTES = {
@@ -41,6 +59,8 @@ export interface VesperEventData {
   status?: string;
   reason?: string;
   lastSeen?: string;
+  error?: string;
+  fromMe?: boolean;
   [field: string]: unknown;
 }
 
@@ -56,7 +76,12 @@ export interface ProcessEventResult {
   eventKey: string;
   /** `processed`: the type's effects ran; `recorded`: a type we keep but do not act on. */
   outcome: 'processed' | 'recorded';
+  /** For message.received: whether an auto-reply went out, and if not, why. */
+  autoReply?: AutoReplyOutcome;
 }
+
+export type AutoReplyOutcome =
+  'sent' | 'already-sent' | 'disabled' | 'group' | 'own-message' | 'no-sender' | 'cooldown';
 
 export const MAX_EVENT_KEY_LENGTH = 512;
 

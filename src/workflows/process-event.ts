@@ -1,29 +1,121 @@
-import { log, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { FAILURE_TYPES, type ProcessEventInput, type ProcessEventResult } from './contracts';
+import {
+  FAILURE_TYPES,
+  SEARCH_ATTRIBUTES,
+  STATUS_BY_EVENT_TYPE,
+  type ProcessEventInput,
+  type ProcessEventResult,
+} from './contracts';
+import { RETRY_POLICIES } from './retry-policies';
 
-// Redis writes are short and idempotent: retry quickly at first, back off to 30 s, give up after ~5 minutes.
-const storage = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 12,
-    nonRetryableErrorTypes: [FAILURE_TYPES.invalidEvent],
-  },
-});
+const storage = proxyActivities<Activities>(RETRY_POLICIES.storage);
+const vesper = proxyActivities<Activities>(RETRY_POLICIES.outboundHttp);
+const alerting = proxyActivities<Activities>(RETRY_POLICIES.alerting);
+const deadLetters = proxyActivities<Activities>(RETRY_POLICIES.deadLetter);
 
-/** One run per Vesper event; the workflow ID is the event key, so a redelivery never starts a second run. */
+/**
+ * One run per Vesper event; the workflow ID is the event key, so a redelivery never starts a second run.
+ * A step that fails for good is compensated: dead letter recorded, team alerted once, run Failed.
+ */
 export async function processWhatsappEvent(input: ProcessEventInput): Promise<ProcessEventResult> {
-  const { event, eventKey } = input;
-  switch (event.type) {
-    case 'message.received':
-      await storage.saveMessage(input);
-      return { eventKey, outcome: 'processed' };
-    default:
-      log.info('event type recorded without further processing', { eventKey, type: event.type });
-      await storage.recordEvent(input);
-      return { eventKey, outcome: 'recorded' };
+  let result: ProcessEventResult;
+  try {
+    result = await route(input);
+  } catch (err) {
+    if (err instanceof ActivityFailure) return deadLetter(input, err);
+    throw err;
   }
+  const { runId, originalExecutionRunId, workflowId } = workflowInfo();
+  // a reset (redrive) gives the execution a new run ID; its success closes the dead letter the old run left
+  if (runId !== originalExecutionRunId) await deadLetters.resolveDeadLetter({ workflowId, runId });
+  return result;
+}
+
+async function route(input: ProcessEventInput): Promise<ProcessEventResult> {
+  const { event, eventKey } = input;
+  if (event.type === 'message.received') {
+    await storage.saveMessage(input);
+    const autoReply = await vesper.sendAutoReply(input);
+    return { eventKey, outcome: 'processed', autoReply };
+  }
+  if (STATUS_BY_EVENT_TYPE[event.type]) {
+    await storage.updateMessageStatus(input);
+    return { eventKey, outcome: 'processed' };
+  }
+  if (event.type === 'session.connected' || event.type === 'session.disconnected') {
+    await storage.recordSessionState(input);
+    if (event.type === 'session.disconnected') await alerting.alertTeam(sessionDisconnectedAlert(input));
+    return { eventKey, outcome: 'processed' };
+  }
+  const category = event.type.startsWith('group.') ? 'group' : 'unhandled';
+  if (category === 'unhandled') log.warn('unhandled event type recorded', { eventKey, type: event.type });
+  await storage.recordEvent({ ...input, category });
+  return { eventKey, outcome: 'recorded' };
+}
+
+function sessionDisconnectedAlert({ event, eventKey }: ProcessEventInput) {
+  const { sessionId, reason, lastSeen } = event.data;
+  return {
+    alertKey: `session-disconnected:${eventKey}`,
+    text: `WhatsApp session ${sessionId} disconnected (${reason ?? 'no reason given'}); last seen ${lastSeen ?? 'unknown'}. Reconnect it or messages stop arriving.`,
+    fields: {
+      kind: 'session.disconnected',
+      sessionId: sessionId ?? '',
+      reason: reason ?? '',
+      lastSeen: lastSeen ?? '',
+    },
+  };
+}
+
+/** Compensation, in the role of a dead-letter queue: record, alert once, mark for the Web UI, fail visibly. */
+async function deadLetter(input: ProcessEventInput, failure: ActivityFailure): Promise<never> {
+  const { workflowId, runId } = workflowInfo();
+  const step = failure.activityType;
+  const cause = failure.cause;
+  const error = cause?.message ?? failure.message;
+  const errorType = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error');
+  await deadLetters.recordDeadLetter({
+    workflowId,
+    runId,
+    eventKey: input.eventKey,
+    event: input.event,
+    step,
+    error,
+    errorType,
+    attempts: attemptsOf(cause),
+    retryState: failure.retryState ?? 'UNKNOWN',
+    failedAt: new Date().toISOString(),
+  });
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.deadLettered, value: true },
+    { key: SEARCH_ATTRIBUTES.failedStep, value: step },
+  ]);
+  try {
+    await alerting.alertTeam({
+      alertKey: `dead-letter:${workflowId}:${runId}`,
+      text: `Dead letter: ${input.event.type} event ${input.eventKey} failed at ${step}: ${error}. Fix the cause, then redrive: temporal workflow reset -w '${workflowId}' -t FirstWorkflowTask --reason redrive`,
+      fields: { kind: 'dead-letter', workflowId, runId, step, error, eventType: input.event.type },
+    });
+  } catch (alertFailure) {
+    // the dead letter is recorded and the run fails either way; a lost alert must not hide the original error
+    log.error('dead-letter alert failed', { workflowId, error: String(alertFailure) });
+  }
+  throw ApplicationFailure.nonRetryable(`${step} failed for good: ${error}`, FAILURE_TYPES.deadLettered);
+}
+
+/** Activities put `{ attempt }` in their failure details (see activities/failures.ts). */
+function attemptsOf(cause: Error | undefined): number {
+  if (!(cause instanceof ApplicationFailure)) return 0;
+  const detail = cause.details?.find(
+    (d): d is { attempt: number } => typeof (d as { attempt?: unknown })?.attempt === 'number',
+  );
+  return detail?.attempt ?? 0;
 }

@@ -54,7 +54,11 @@ describe('vertical slice on the real dev server and real Redis', () => {
     const workflowId = first.body.workflowId ?? '';
 
     const handle = env.client.workflow.getHandle(workflowId);
-    await expect(handle.result()).resolves.toEqual({ eventKey: workflowId, outcome: 'processed' });
+    await expect(handle.result()).resolves.toEqual({
+      eventKey: workflowId,
+      outcome: 'processed',
+      autoReply: 'disabled',
+    });
     const description = await handle.describe();
     expect(description.status.name).toBe('COMPLETED');
     expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
@@ -82,14 +86,18 @@ describe('vertical slice on the real dev server and real Redis', () => {
     expect((await handle.describe()).runId).toBe(description.runId);
   });
 
-  it('records an event type it does not act on yet, counting it once', async () => {
-    const session = uniqueId('session');
-    const res = await send(loadFixture('session-disconnected', session));
-    expect(res.status).toBe(202);
-    const key = `session.disconnected:${session}:2026-03-15T10%3A32%3A00Z`;
-    expect(res.body.workflowId).toBe(key);
+  it('records an event type this version does not know, counting it once', async () => {
+    const type = `vendor.${uniqueId('custom')}`;
+    const event = { type, timestamp: '2026-03-15T10:40:00Z', data: { sessionId: uniqueId('s'), note: 'hi' } };
+    const first = await send(event);
+    expect(first.status).toBe(202);
+    const key = first.body.workflowId ?? '';
     await expect(env.client.workflow.getHandle(key).result()).resolves.toMatchObject({ outcome: 'recorded' });
-    const stored = JSON.parse((await redis.get(`wa:event:${key}`)) ?? '{}') as { event?: VesperEvent };
-    expect(stored.event?.data.reason).toBe('phone_offline');
+    const stored = JSON.parse((await redis.get(`wa:event:${key}`)) ?? '{}') as {
+      category?: string;
+      event?: VesperEvent;
+    };
+    expect(stored).toMatchObject({ category: 'unhandled', event });
+    expect(await redis.get(`wa:stats:events:${type}`)).toBe('1');
   });
 });

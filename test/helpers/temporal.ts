@@ -1,8 +1,9 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
+import pino from 'pino';
 import { inject } from 'vitest';
-import { createActivities } from '../../src/activities';
+import { createActivities, type ActivityDeps } from '../../src/activities';
 import { uniqueId } from './ids';
 
 let runtimeInstalled = false;
@@ -21,12 +22,28 @@ export function connectToRedis(): Redis {
   return new Redis(inject('redisUrl'));
 }
 
+export type TestActivityConfig = ActivityDeps['config'];
+
+/** Activity settings for tests: auto-replies off and alerts logged, unless a test points them at stand-ins. */
+export function testActivityConfig(overrides: Partial<TestActivityConfig> = {}): TestActivityConfig {
+  return {
+    vesper: { apiUrl: 'http://127.0.0.1:9', apiKey: 'test-api-key', timeoutMs: 2000 },
+    autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] },
+    alertWebhookUrl: undefined,
+    ...overrides,
+  };
+}
+
 /** A worker on a fresh task queue running the prebuilt bundle and the real activities. */
-export async function createTestWorker(env: TestWorkflowEnvironment, redis: Redis): Promise<Worker> {
+export async function createTestWorker(
+  env: TestWorkflowEnvironment,
+  redis: Redis,
+  config: TestActivityConfig = testActivityConfig(),
+): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
     taskQueue: uniqueId('tq'),
     workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: createActivities({ redis }),
+    activities: createActivities({ redis, config, logger: pino({ level: 'silent' }) }),
   });
 }

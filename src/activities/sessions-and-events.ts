@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+import type { ProcessEventInput } from '../workflows/contracts';
+import { redisKeys } from './redis-keys';
+
+/** Applies a session event unless a newer one was applied already (events can arrive out of order). */
+const APPLY_SESSION_STATE = `
+local current = tonumber(redis.call('HGET', KEYS[1], 'updatedAtMs') or '-1')
+if tonumber(ARGV[1]) < current then return 0 end
+redis.call('HSET', KEYS[1], 'updatedAtMs', ARGV[1], 'status', ARGV[2], 'reason', ARGV[3], 'lastSeen', ARGV[4], 'eventKey', ARGV[5], 'updatedAt', ARGV[6])
+return 1`;
+
+/** SET NX of the event and its counters in one step, so a retried activity never counts an event twice. */
+const RECORD_ONCE = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('INCR', KEYS[2])
+if KEYS[3] then redis.call('INCR', KEYS[3]) end
+return 1`;
+
+export interface RecordEventInput extends ProcessEventInput {
+  /** `group`: group updates we keep; `unhandled`: a type this version does not know (also counted apart). */
+  category: 'group' | 'unhandled';
+}
+
+export function createSessionAndEventActivities(redis: Redis) {
+  return {
+    /** Keeps each session's latest state: connected or disconnected, with reason and lastSeen. */
+    async recordSessionState({ event, eventKey }: ProcessEventInput): Promise<{ applied: boolean }> {
+      const { sessionId, reason, lastSeen } = event.data;
+      const at = Date.parse(event.timestamp);
+      const applied = await redis.eval(
+        APPLY_SESSION_STATE,
+        1,
+        redisKeys.session(sessionId ?? '-'),
+        String(Number.isFinite(at) ? at : 0),
+        event.type === 'session.connected' ? 'connected' : 'disconnected',
+        reason ?? '',
+        lastSeen ?? '',
+        eventKey,
+        event.timestamp,
+      );
+      return { applied: applied === 1 };
+    },
+
+    /** Keeps an event we do not act on, counting it per type (and unhandled ones in total) once per event key. */
+    async recordEvent({ eventKey, event, receivedAt, category }: RecordEventInput): Promise<void> {
+      const record = JSON.stringify({ eventKey, receivedAt, category, event });
+      const keys = [redisKeys.event(eventKey), redisKeys.eventsByType(event.type)];
+      if (category === 'unhandled') keys.push(redisKeys.unhandledEvents);
+      await redis.eval(RECORD_ONCE, keys.length, ...keys, record);
+    },
+  };
+}
