@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { Redis } from 'ioredis';
+import { createTemporalStarter } from '../../src/api/start-event';
+import type { processWhatsappEvent } from '../../src/workflows';
+import { buildEventKey, type VesperEvent } from '../../src/workflows/contracts';
+import { StandIn } from './stand-in';
+import {
+  connectToDevServer,
+  connectToRedis,
+  createTestWorker,
+  testActivityConfig,
+  type TestActivityConfig,
+} from './temporal';
+
+export const AUTO_REPLY_TEXT = 'Thanks! We will get back to you shortly.';
+
+/**
+ * The processing side on real components: the run's dev server, its Redis, a worker with the real activities,
+ * and stand-ins for Vesper's API and the alert webhook on loopback that record every request.
+ */
+export interface Pipeline {
+  env: TestWorkflowEnvironment;
+  redis: Redis;
+  worker: Worker;
+  vesper: StandIn;
+  alerts: StandIn;
+  /** Starts the event's workflow as the receiver would (same ID, options and search attributes). */
+  start(event: VesperEvent): Promise<WorkflowHandle<typeof processWhatsappEvent>>;
+  close(): Promise<void>;
+}
+
+export async function startPipeline(
+  configure: (urls: { vesper: string; alerts: string }) => Partial<TestActivityConfig> = () => ({}),
+): Promise<Pipeline> {
+  const [env, vesper, alerts] = await Promise.all([connectToDevServer(), StandIn.start(), StandIn.start()]);
+  const redis = connectToRedis();
+  const overrides = configure({ vesper: vesper.url, alerts: `${alerts.url}/alerts` });
+  const config = testActivityConfig({
+    autoReply: { text: AUTO_REPLY_TEXT, cooldownSeconds: 0, ownNumbers: [] },
+    alertWebhookUrl: `${alerts.url}/alerts`,
+    ...overrides,
+    // whatever else a test changes about Vesper, it is this stand-in
+    vesper: { apiKey: 'test-api-key', timeoutMs: 2000, ...overrides.vesper, apiUrl: vesper.url },
+  });
+  const worker = await createTestWorker(env, redis, config);
+  const running = worker.run();
+  const startEvent = createTemporalStarter(env.client, {
+    taskQueue: worker.options.taskQueue,
+    timeoutMs: 5000,
+  });
+  return {
+    env,
+    redis,
+    worker,
+    vesper,
+    alerts,
+    async start(event) {
+      const body = JSON.stringify(event);
+      const eventKey = buildEventKey({
+        type: event.type,
+        sessionId: event.data.sessionId,
+        messageId: event.data.messageId,
+        timestamp: event.timestamp,
+        bodySha256: createHash('sha256').update(body).digest('hex'),
+      });
+      await startEvent({ eventKey, event, receivedAt: new Date().toISOString() });
+      return env.client.workflow.getHandle<typeof processWhatsappEvent>(eventKey);
+    },
+    async close() {
+      worker.shutdown();
+      await running;
+      await Promise.all([vesper.close(), alerts.close(), redis.quit()]);
+      await env.teardown();
+    },
+  };
+}
