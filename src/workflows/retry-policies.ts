@@ -48,7 +48,7 @@ export const RETRY_POLICIES = {
       initialInterval: '1 second',
       backoffCoefficient: 2,
       maximumInterval: '1 minute',
-      maximumAttempts: 0,
+      // no maximumAttempts: unlimited
     },
   },
 } as const satisfies Record<string, ActivityOptions>;

@@ -9,6 +9,8 @@ export interface RecordedRequest {
   idempotencyKey: string | undefined;
   /** This request repeated an idempotency key that had already succeeded: no new effect. */
   duplicate: boolean;
+  /** This request was answered 2xx for the first time for its key: it had the API's effect (a message sent). */
+  effect: boolean;
 }
 
 export interface Reply {
@@ -50,10 +52,8 @@ export class StandIn {
   }
 
   /** Requests that had an effect: each successful idempotency key once. */
-  effects(path?: string): RecordedRequest[] {
-    return this.requests.filter(
-      (r) => !r.duplicate && (!path || r.path === path) && this.succeeded.has(r.idempotencyKey ?? ''),
-    );
+  effects(): RecordedRequest[] {
+    return this.requests.filter((r) => r.effect);
   }
 
   to(path: string): RecordedRequest[] {
@@ -77,6 +77,9 @@ export class StandIn {
     }
     const key = header(req.headers['idempotency-key']);
     const earlier = key ? this.succeeded.get(key) : undefined;
+    const reply = earlier ?? this.script.shift() ?? this.fallback;
+    const effect = !earlier && reply.status < 300;
+    if (effect && key) this.succeeded.set(key, { ...reply, delayMs: 0 });
     this.requests.push({
       method: req.method ?? '',
       path: req.url ?? '',
@@ -84,9 +87,8 @@ export class StandIn {
       body,
       idempotencyKey: key,
       duplicate: earlier !== undefined,
+      effect,
     });
-    const reply = earlier ?? this.script.shift() ?? this.fallback;
-    if (!earlier && key && reply.status < 300) this.succeeded.set(key, { ...reply, delayMs: 0 });
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (res.destroyed) return;
     res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });

@@ -1,0 +1,119 @@
+/**
+ * Retries and the compensation path: Vesper 500s are retried until they pass; a 400 dead-letters the run (record,
+ * one alert, Failed with search attributes); a `temporal workflow reset` after the fix completes it and resolves
+ * the dead letter.
+ */
+import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ensureTemporalCli } from '../../scripts/lib/provision';
+import { run } from '../../scripts/lib/run';
+import { receivedMessage } from '../helpers/events';
+import { uniqueId } from '../helpers/ids';
+import { startPipeline, type Pipeline } from '../helpers/pipeline';
+
+let p: Pipeline;
+beforeAll(async () => {
+  p = await startPipeline();
+});
+afterAll(() => p?.close());
+
+const sendsFor = (session: string) =>
+  p.vesper.requests.filter((r) => (r.body as { session?: string }).session === session);
+const alertsFor = (workflowId: string) =>
+  p.alerts.requests.filter(
+    (r) => (r.body as { fields?: { workflowId?: string } }).fields?.workflowId === workflowId,
+  );
+
+describe('retries and dead letters', () => {
+  it('retries Vesper 500s, then succeeds with one message sent', async () => {
+    const session = uniqueId('s');
+    p.vesper.replyNext({ status: 500 }, { status: 503 });
+    const handle = await p.start(receivedMessage(session, 'M1'));
+    expect(await handle.result()).toMatchObject({ autoReply: 'sent' });
+    expect(sendsFor(session).map((r) => r.duplicate)).toEqual([false, false, false]);
+    expect(
+      p.vesper.effects().filter((r) => (r.body as { session: string }).session === session),
+    ).toHaveLength(1);
+    expect(await p.redis.exists(`wa:dlq:${handle.workflowId}`)).toBe(0);
+  });
+
+  it('dead-letters a 400, alerts once, fails visibly; a reset after the fix completes it and resolves the letter', async () => {
+    const session = uniqueId('s');
+    p.vesper.replyNext({ status: 400, body: { error: 'invalid number' } });
+    const handle = await p.start(receivedMessage(session, 'M1'));
+    const failure = await handle.result().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause?.message).toMatch(
+      /^sendAutoReply failed for good: Vesper send: HTTP 400/,
+    );
+
+    const description = await handle.describe();
+    expect(description.status.name).toBe('FAILED');
+    const attributes = Object.fromEntries(
+      description.typedSearchAttributes.getAll().map((a) => [a.key.name, a.value]),
+    );
+    expect(attributes).toMatchObject({
+      DeadLettered: true,
+      FailedStep: 'sendAutoReply',
+      EventType: 'message.received',
+    });
+
+    const letter = await p.redis.hgetall(`wa:dlq:${handle.workflowId}`);
+    expect(letter).toMatchObject({
+      status: 'open',
+      workflowId: handle.workflowId,
+      runId: description.runId,
+      eventKey: handle.workflowId,
+      step: 'sendAutoReply',
+      errorType: 'VesperRejected',
+      attempts: '1',
+      retryState: 'NON_RETRYABLE_FAILURE',
+    });
+    expect(JSON.parse(letter.event ?? '{}')).toMatchObject({
+      type: 'message.received',
+      data: { sessionId: session },
+    });
+    expect(await p.redis.zscore('wa:dlq:open', handle.workflowId)).not.toBeNull();
+    expect(alertsFor(handle.workflowId)).toHaveLength(1);
+    expect(alertsFor(handle.workflowId)[0]?.body).toMatchObject({
+      text: expect.stringContaining('temporal workflow reset'),
+    });
+
+    // the cause is fixed (the stand-in answers 200 again); the operator redrives with the CLI from the runbook
+    const temporal = await ensureTemporalCli();
+    const reset = await run(temporal.path, [
+      ...[
+        'workflow',
+        'reset',
+        '-w',
+        handle.workflowId,
+        '-t',
+        'FirstWorkflowTask',
+        '--reason',
+        'redrive after fix',
+      ],
+      ...['--address', inject('temporalAddress')],
+    ]);
+    expect(reset.code, reset.stderr).toBe(0);
+
+    const redriven = p.env.client.workflow.getHandle(handle.workflowId);
+    expect(await redriven.result()).toMatchObject({ autoReply: 'sent' });
+    const after = await redriven.describe();
+    expect(after.runId).not.toBe(description.runId);
+    expect(after.status.name).toBe('COMPLETED');
+    expect(await p.redis.hgetall(`wa:dlq:${handle.workflowId}`)).toMatchObject({
+      status: 'resolved',
+      resolvedByRunId: after.runId,
+    });
+    expect(await p.redis.zscore('wa:dlq:open', handle.workflowId)).toBeNull();
+    expect(await p.redis.zscore('wa:dlq:all', handle.workflowId)).not.toBeNull();
+    expect(alertsFor(handle.workflowId)).toHaveLength(1);
+    expect(
+      p.vesper.effects().filter((r) => (r.body as { session: string }).session === session),
+    ).toHaveLength(1);
+  });
+});
