@@ -1,0 +1,126 @@
+/** How activities classify failures, run in MockActivityEnvironment against stand-ins on loopback. */
+import { ApplicationFailure } from '@temporalio/activity';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Redis } from 'ioredis';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities, type Activities } from '../../src/activities';
+import { getFreePort } from '../../scripts/lib/managed-process';
+import { receivedMessage } from '../helpers/events';
+import { uniqueId } from '../helpers/ids';
+import { StandIn } from '../helpers/stand-in';
+import { connectToRedis, testActivityConfig } from '../helpers/temporal';
+
+let vesper: StandIn;
+let redis: Redis;
+let activities: Activities;
+
+beforeAll(async () => {
+  vesper = await StandIn.start();
+  redis = connectToRedis();
+  activities = build(vesper.url, `${vesper.url}/alerts`);
+});
+afterAll(async () => {
+  await vesper?.close();
+  await redis?.quit();
+});
+
+function build(vesperUrl: string, alertUrl: string | undefined, timeoutMs = 1000): Activities {
+  return createActivities({
+    redis,
+    logger: pino({ level: 'silent' }),
+    config: testActivityConfig({
+      vesper: { apiUrl: vesperUrl, apiKey: 'k', timeoutMs },
+      autoReply: { text: 'hi', cooldownSeconds: 0, ownNumbers: [] },
+      alertWebhookUrl: alertUrl,
+    }),
+  });
+}
+
+/** Runs one auto-reply attempt as attempt `attempt` and returns what it threw. */
+async function failureOf(run: (a: Activities) => Promise<unknown>, attempt = 1): Promise<ApplicationFailure> {
+  const env = new MockActivityEnvironment({ attempt });
+  const error = await env
+    .run(() => run(activities))
+    .then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+const reply = (a: Activities) =>
+  a.sendAutoReply({ eventKey: uniqueId('k'), event: receivedMessage(uniqueId('s'), 'M'), receivedAt: '' });
+
+describe('activity failure classification', () => {
+  it('Vesper 4xx is non-retryable VesperRejected, with the attempt recorded', async () => {
+    vesper.replyNext({ status: 400, body: { error: 'bad number' } });
+    const failure = await failureOf(reply, 3);
+    expect(failure).toMatchObject({ type: 'VesperRejected', nonRetryable: true });
+    expect(failure.message).toContain('HTTP 400');
+    expect(failure.details).toContainEqual({ attempt: 3 });
+  });
+
+  it('408 and 429 are retried; 429 after its Retry-After', async () => {
+    vesper.replyNext({ status: 408 });
+    expect(await failureOf(reply)).toMatchObject({ type: 'HttpThrottled', nonRetryable: false });
+    vesper.replyNext({ status: 429, headers: { 'retry-after': '7' } });
+    const throttled = await failureOf(reply);
+    expect(throttled).toMatchObject({ type: 'HttpThrottled', nonRetryable: false, nextRetryDelay: 7000 });
+  });
+
+  it('5xx, refused connections and timeouts are retryable', async () => {
+    vesper.replyNext({ status: 502 });
+    expect(await failureOf(reply)).toMatchObject({ type: 'HttpServerError', nonRetryable: false });
+
+    const closedPort = await getFreePort();
+    const refused = await failureOf(() => reply(build(`http://127.0.0.1:${closedPort}`, undefined)));
+    expect(refused).toMatchObject({ type: 'NetworkError', nonRetryable: false });
+    expect(refused.message).toContain('ECONNREFUSED');
+
+    vesper.replyNext({ status: 200, delayMs: 800 });
+    const slow = await failureOf(() => reply(build(vesper.url, undefined, 200)));
+    expect(slow).toMatchObject({
+      type: 'NetworkError',
+      nonRetryable: false,
+      message: 'Vesper send: timed out',
+    });
+  });
+
+  it('the alert webhook 4xx is non-retryable AlertRejected; without a webhook the alert is logged', async () => {
+    vesper.replyNext({ status: 404 });
+    const alert = { alertKey: uniqueId('alert'), text: 't', fields: {} };
+    expect(await failureOf((a) => a.alertTeam(alert))).toMatchObject({
+      type: 'AlertRejected',
+      nonRetryable: true,
+    });
+    const logged = await new MockActivityEnvironment().run(build(vesper.url, undefined).alertTeam, alert);
+    expect(logged).toBe('logged');
+  });
+
+  it('an event without IDs is non-retryable InvalidEvent; a Redis error is retryable and keeps its name', async () => {
+    const invalid = {
+      eventKey: 'k',
+      event: { type: 'message.read', timestamp: 't', data: {} },
+      receivedAt: '',
+    };
+    expect(await failureOf((a) => a.updateMessageStatus(invalid))).toMatchObject({
+      type: 'InvalidEvent',
+      nonRetryable: true,
+    });
+
+    const broken = connectToRedis();
+    await broken.quit();
+    const offline = createActivities({
+      redis: broken,
+      logger: pino({ level: 'silent' }),
+      config: testActivityConfig(),
+    });
+    const failure = await failureOf(() =>
+      offline.saveMessage({ eventKey: 'k', event: receivedMessage('s', 'M'), receivedAt: '' }),
+    );
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.message).toMatch(/Connection is closed/);
+  });
+});

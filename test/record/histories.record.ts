@@ -1,0 +1,76 @@
+/**
+ * Records one history per representative run for the determinism guard (test/workflows/replay.test.ts):
+ * each event type's happy path, a retried activity and a dead-lettered run. A redriven (reset) run is not
+ * among them: the offline replayer gives a replayed run the original run ID, so the workflow's
+ * "am I a reset?" check (runId !== originalExecutionRunId) reads differently there than on a real worker.
+ * Run with `npm run record-histories` after a deliberate change to the workflow's commands.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { VesperEvent } from '../../src/workflows/contracts';
+import { receivedMessage, statusEvent } from '../helpers/events';
+import { loadFixture } from '../helpers/fixtures';
+import { startPipeline, type Pipeline } from '../helpers/pipeline';
+
+const OUT_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
+const SESSION = 'replay-session';
+
+let p: Pipeline;
+beforeAll(async () => {
+  p = await startPipeline();
+});
+afterAll(() => p?.close());
+
+async function save(name: string, handle: WorkflowHandle): Promise<void> {
+  const history = historyToJSON(await handle.fetchHistory());
+  writeFileSync(path.join(OUT_DIR, `${name}.json`), `${JSON.stringify(JSON.parse(history), null, 2)}\n`);
+}
+
+async function record(name: string, event: VesperEvent): Promise<WorkflowHandle> {
+  const handle = await p.start(event);
+  await handle.result().catch(() => undefined);
+  await save(name, handle);
+  return handle;
+}
+
+it('records the representative histories', async () => {
+  const stamp = Date.now();
+  await record('message-received-auto-reply', receivedMessage(SESSION, `M${stamp}`));
+  await record('message-delivered', statusEvent('delivered', SESSION, `M${stamp}`, 1710495005));
+  await record(
+    'message-failed',
+    statusEvent('failed', SESSION, `F${stamp}`, 1710495005, { error: 'blocked' }),
+  );
+  await record('session-connected', {
+    type: 'session.connected',
+    timestamp: new Date(stamp).toISOString(),
+    data: { sessionId: SESSION },
+  });
+  await record('session-disconnected-alert', {
+    ...loadFixture('session-disconnected', SESSION),
+    timestamp: new Date(stamp).toISOString(),
+  });
+  await record('group-updated', {
+    type: 'group.updated',
+    timestamp: new Date(stamp).toISOString(),
+    data: { groupId: `G${stamp}` },
+  });
+  await record('unhandled-type', {
+    type: 'call.offer',
+    timestamp: new Date(stamp).toISOString(),
+    data: { callId: `C${stamp}` },
+  });
+
+  p.vesper.replyNext({ status: 500 });
+  await record('retried-activity', receivedMessage(SESSION, `R${stamp}`, '905550000001@s.whatsapp.net'));
+
+  p.vesper.replyNext({ status: 400, body: { error: 'invalid number' } });
+  const failed = await record(
+    'dead-lettered',
+    receivedMessage(SESSION, `D${stamp}`, '905550000002@s.whatsapp.net'),
+  );
+  expect((await failed.describe()).status.name).toBe('FAILED');
+});

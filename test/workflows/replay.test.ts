@@ -1,0 +1,44 @@
+/**
+ * Determinism guard: recorded histories of representative runs (test/fixtures/histories, refreshed with
+ * `npm run record-histories`) must replay against the current workflow code without a nondeterminism error.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+
+const DIR = path.join(__dirname, '..', 'fixtures', 'histories');
+const EXPECTED = [
+  'dead-lettered',
+  'group-updated',
+  'message-delivered',
+  'message-failed',
+  'message-received-auto-reply',
+  'retried-activity',
+  'session-connected',
+  'session-disconnected-alert',
+  'unhandled-type',
+];
+
+describe('replay of recorded histories', () => {
+  it('replays every representative history against the current workflow code', async () => {
+    const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
+    expect(files.map((f) => f.replace(/\.json$/, '')).sort()).toEqual(EXPECTED);
+    const histories = files.map((file) => ({
+      workflowId: file,
+      history: historyFromJSON(JSON.parse(readFileSync(path.join(DIR, file), 'utf8'))),
+    }));
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      histories,
+    )) {
+      replayed++;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(EXPECTED.length);
+  });
+});
