@@ -10,8 +10,8 @@ import { DATA_DIR, PROJECT_ROOT } from './lib/paths';
 import { ensureTemporalCli } from './lib/provision';
 import { ensureRedisServer } from './lib/redis-server';
 import { setRetention, startRedisServer, startTemporalDevServer } from './lib/services';
+import { DEV_WEBHOOK_SECRET } from '../src/config';
 
-export const DEV_WEBHOOK_SECRET = 'dev-secret-change-me';
 const TEMPORAL_PORT = 7233;
 const UI_PORT = 8233;
 const REDIS_PORT = 6390;

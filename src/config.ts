@@ -5,6 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_TASK_QUEUE } from './workflows/contracts';
 
+/** The secret `npm start` gives the receiver when WEBHOOK_SECRET is unset; the test-event sender uses it too. */
+export const DEV_WEBHOOK_SECRET = 'dev-secret-change-me';
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -46,6 +49,19 @@ export interface AutoReplyConfig {
   ownNumbers: string[];
 }
 
+export interface TrendAlertConfig {
+  /** How often the worker checks the trends. */
+  checkIntervalSeconds: number;
+  /** The window the activity error rate is computed over. */
+  windowSeconds: number;
+  /** Alert when failed activity attempts / all attempts in the window reach this (0–1)… */
+  errorRateThreshold: number;
+  /** …over at least this many attempts (no alert on three failures out of four). */
+  errorRateMinAttempts: number;
+  /** Alert when this many dead letters are open. */
+  deadLettersOpenThreshold: number;
+}
+
 export interface WorkerConfig {
   redisUrl: string;
   temporal: TemporalConfig;
@@ -53,7 +69,22 @@ export interface WorkerConfig {
   autoReply: AutoReplyConfig;
   /** Slack-compatible incoming webhook; unset: alerts are error-level log lines. */
   alertWebhookUrl: string | undefined;
+  /** The worker's /metrics (ours plus the Temporal SDK's); 0 turns it off. */
+  metricsPort: number;
+  /** Loopback port the SDK's own Prometheus exporter binds; /metrics merges it in. */
+  sdkMetricsPort: number;
+  trends: TrendAlertConfig;
   logLevel: LogLevel;
+}
+
+export interface OpsConfig {
+  temporal: TemporalConfig;
+  redisUrl: string;
+  /** Where the test-event sender posts by default. */
+  webhookUrl: string;
+  /** The first one signs test events. */
+  webhookSecrets: string[];
+  vesper: VesperConfig;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +103,17 @@ class Reader {
   string(name: string, fallback: string): string {
     const value = this.env[name]?.trim();
     return value ? value : fallback;
+  }
+
+  fraction(name: string, fallback: number): number {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0 || value > 1) {
+      this.problems.push(`${name} must be a number from 0 to 1 (got "${raw}")`);
+      return fallback;
+    }
+    return value;
   }
 
   integer(name: string, fallback: number, min: number, max: number): number {
@@ -144,6 +186,15 @@ function redisUrl(read: Reader): string {
   return url;
 }
 
+function vesperConfig(read: Reader): VesperConfig {
+  return {
+    apiUrl:
+      read.url('VESPER_API_URL', read.string('VESPER_API_URL', 'https://api.vespergateway.com/v1')) ?? '',
+    apiKey: read.optional('VESPER_API_KEY') ?? '',
+    timeoutMs: read.integer('VESPER_TIMEOUT_MS', 10_000, 100, 120_000),
+  };
+}
+
 function temporalConfig(read: Reader): TemporalConfig {
   return {
     address: read.string('TEMPORAL_ADDRESS', 'localhost:7233'),
@@ -173,17 +224,13 @@ export function loadApiConfig(env: Env): ApiConfig {
 export function loadWorkerConfig(env: Env): WorkerConfig {
   const read = new Reader(env);
   const autoReplyText = read.optional('AUTO_REPLY_TEXT');
-  const apiKey = read.optional('VESPER_API_KEY') ?? '';
-  if (autoReplyText && !apiKey) read.problems.push('VESPER_API_KEY must be set when AUTO_REPLY_TEXT is');
+  if (autoReplyText && !read.optional('VESPER_API_KEY')) {
+    read.problems.push('VESPER_API_KEY must be set when AUTO_REPLY_TEXT is');
+  }
   return read.done({
     redisUrl: redisUrl(read),
     temporal: temporalConfig(read),
-    vesper: {
-      apiUrl:
-        read.url('VESPER_API_URL', read.string('VESPER_API_URL', 'https://api.vespergateway.com/v1')) ?? '',
-      apiKey,
-      timeoutMs: read.integer('VESPER_TIMEOUT_MS', 10_000, 100, 120_000),
-    },
+    vesper: vesperConfig(read),
     autoReply: {
       text: autoReplyText,
       cooldownSeconds: read.integer('AUTO_REPLY_COOLDOWN_SECONDS', 86_400, 0, 365 * 86_400),
@@ -193,6 +240,33 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
         .filter(Boolean),
     },
     alertWebhookUrl: read.url('ALERT_WEBHOOK_URL', read.optional('ALERT_WEBHOOK_URL')),
+    metricsPort: read.integer('WORKER_METRICS_PORT', 9464, 0, 65535),
+    sdkMetricsPort: read.integer('WORKER_SDK_METRICS_PORT', 9465, 1, 65535),
+    trends: {
+      checkIntervalSeconds: read.integer('TREND_CHECK_INTERVAL_SECONDS', 30, 1, 3600),
+      windowSeconds: read.integer('TREND_WINDOW_SECONDS', 300, 10, 86_400),
+      errorRateThreshold: read.fraction('ERROR_RATE_THRESHOLD', 0.2),
+      errorRateMinAttempts: read.integer('ERROR_RATE_MIN_ATTEMPTS', 20, 1, 1_000_000),
+      deadLettersOpenThreshold: read.integer('DEAD_LETTERS_OPEN_THRESHOLD', 10, 1, 1_000_000),
+    },
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  });
+}
+
+/** The operator tools (dlq, send-test-event, register-webhook, replay); nothing here is required. */
+export function loadOpsConfig(env: Env): OpsConfig {
+  const read = new Reader(env);
+  const port = read.integer('PORT', 3000, 1, 65535);
+  const path = read.string('WEBHOOK_PATH', '/webhooks/whatsapp');
+  const secrets =
+    read.optional('WEBHOOK_SECRET') || read.optional('WEBHOOK_SECRET_FILE')
+      ? read.secrets('WEBHOOK_SECRET')
+      : [DEV_WEBHOOK_SECRET];
+  return read.done({
+    temporal: temporalConfig(read),
+    redisUrl: redisUrl(read),
+    webhookUrl: `http://localhost:${port}${path}`,
+    webhookSecrets: secrets,
+    vesper: vesperConfig(read),
   });
 }
