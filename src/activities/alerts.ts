@@ -15,34 +15,40 @@ export type AlertOutcome = 'sent' | 'logged' | 'already-sent';
 
 const ALERT_TIMEOUT_MS = 10_000;
 
-export function createAlertActivities({
-  redis,
-  alertWebhookUrl,
-  logger,
-}: {
-  redis: Redis;
+export interface AlertChannel {
   alertWebhookUrl?: string;
   logger: Logger;
-}) {
+}
+
+/** Posts a Slack-compatible `{ text }` (plus the key and structured fields), or logs it at error level when unset. */
+export async function deliverAlert(
+  channel: AlertChannel,
+  { alertKey, text, fields }: AlertInput,
+): Promise<'sent' | 'logged'> {
+  if (!channel.alertWebhookUrl) {
+    channel.logger.error({ alertKey, ...fields }, text);
+    return 'logged';
+  }
+  await postJson({
+    what: 'alert webhook',
+    url: channel.alertWebhookUrl,
+    headers: { 'Idempotency-Key': alertKey },
+    body: { text, alertKey, fields },
+    timeoutMs: ALERT_TIMEOUT_MS,
+    rejectedType: FAILURE_TYPES.alertRejected,
+  });
+  return 'sent';
+}
+
+export function createAlertActivities({ redis, ...channel }: { redis: Redis } & AlertChannel) {
   return {
-    /** Posts a Slack-compatible `{ text }` (plus structured fields) to ALERT_WEBHOOK_URL; unset: an error log line. */
+    /** Delivers an alert (see deliverAlert) once per alert key. */
     async alertTeam({ alertKey, text, fields }: AlertInput): Promise<AlertOutcome> {
       const marker = redisKeys.alert(alertKey);
       if (await redis.exists(marker)) return 'already-sent';
-      if (!alertWebhookUrl) {
-        logger.error({ alertKey, ...fields }, text);
-      } else {
-        await postJson({
-          what: 'alert webhook',
-          url: alertWebhookUrl,
-          headers: { 'Idempotency-Key': alertKey },
-          body: { text, alertKey, fields },
-          timeoutMs: ALERT_TIMEOUT_MS,
-          rejectedType: FAILURE_TYPES.alertRejected,
-        });
-      }
-      await redis.set(marker, alertWebhookUrl ? 'sent' : 'logged', 'EX', MARKER_TTL_SECONDS);
-      return alertWebhookUrl ? 'sent' : 'logged';
+      const outcome = await deliverAlert(channel, { alertKey, text, fields });
+      await redis.set(marker, outcome, 'EX', MARKER_TTL_SECONDS);
+      return outcome;
     },
   };
 }

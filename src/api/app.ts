@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import type { Logger } from '../logger';
 import { HttpError, unsupportedMediaType } from './errors';
+import type { ApiMetrics } from './metrics';
 import { rawJsonBody } from './raw-body';
 import type { CheckReady } from './readiness';
 import { receiveWebhook, type WebhookDeps } from './webhook';
@@ -9,12 +10,24 @@ export interface AppDeps extends WebhookDeps {
   webhookPath: string;
   bodyLimitBytes: number;
   checkReady: CheckReady;
+  metrics: ApiMetrics;
   logger: Logger;
 }
 
 /** The receiver as a Koa app; it never listens (see server.ts), so tests drive `app.callback()` directly. */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
+  // outermost, so it sees the final status of every webhook request, errors included
+  app.use(async (ctx, next) => {
+    if (ctx.path !== deps.webhookPath) return next();
+    const started = performance.now();
+    await next();
+    deps.metrics.observeWebhook(
+      ctx.state.eventType as string | undefined,
+      ctx.status,
+      (performance.now() - started) / 1000,
+    );
+  });
   app.use(async (ctx, next) => {
     try {
       await next();
@@ -29,6 +42,11 @@ export function createApp(deps: AppDeps): Koa {
   app.use(async (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };
+      return;
+    }
+    if (ctx.method === 'GET' && ctx.path === '/metrics') {
+      ctx.type = deps.metrics.registry.contentType;
+      ctx.body = await deps.metrics.registry.metrics();
       return;
     }
     if (ctx.method === 'GET' && ctx.path === '/readyz') {

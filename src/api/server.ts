@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { loadApiConfig } from '../config';
 import { createLogger } from '../logger';
 import { createApp } from './app';
+import { createApiMetrics } from './metrics';
 import { createReadinessCheck } from './readiness';
 import { createRejectedStore } from './rejected-events';
 import { createTemporalStarter } from './start-event';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     }),
     keepRejected: createRejectedStore(redis),
     checkReady: createReadinessCheck(client, config.temporal.namespace, redis),
+    metrics: createApiMetrics(),
     logger,
   });
   const server = http.createServer(

@@ -35,6 +35,7 @@ export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<v
   let event;
   try {
     event = parseEvent(rawBody);
+    ctx.state.eventType = event.type;
   } catch (err) {
     if (!(err instanceof HttpError)) throw err;
     throw await keepInvalid(ctx, deps, err, rawBody, receivedAt);

@@ -2,6 +2,7 @@
  * What the receiver, the worker, the workflows and the tooling agree on. Sandbox-safe: no Node built-ins.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { Sinks } from '@temporalio/workflow';
 
 export const DEFAULT_TASK_QUEUE = 'whatsapp-webhooks';
 
@@ -25,6 +26,37 @@ export const STATUS_BY_EVENT_TYPE: Readonly<Record<string, MessageStatus>> = {
   'message.played': 'played',
   'message.failed': 'failed',
 };
+
+/** Event types with their own handling; metrics label anything else `other` (or `group.other`). */
+export const KNOWN_EVENT_TYPES = [
+  ...Object.keys(STATUS_BY_EVENT_TYPE),
+  'message.received',
+  'session.connected',
+  'session.disconnected',
+  'group.updated',
+  'group.created',
+  'group.participants.update',
+];
+
+/** A bounded label for an event type: known types as they are, others folded. */
+export function eventTypeLabel(type: string | undefined): string {
+  if (!type) return 'unknown';
+  if (KNOWN_EVENT_TYPES.includes(type)) return type;
+  return type.startsWith('group.') ? 'group.other' : 'other';
+}
+
+/** How a workflow tells the worker's metrics (outside the sandbox, never replayed) that an event is done. */
+export interface ProcessingSinks extends Sinks {
+  metrics: {
+    eventFinished(finished: {
+      type: string;
+      eventTimestamp: string;
+      receivedAt: string;
+      outcome: 'completed' | 'dead-lettered';
+      failedStep?: string;
+    }): void;
+  };
+}
 
 export type MessageStatus = 'sent' | 'delivered' | 'read' | 'played' | 'failed';
 

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   log,
   proxyActivities,
+  proxySinks,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -13,6 +14,7 @@ import {
   STATUS_BY_EVENT_TYPE,
   type ProcessEventInput,
   type ProcessEventResult,
+  type ProcessingSinks,
 } from './contracts';
 import { RETRY_POLICIES } from './retry-policies';
 
@@ -20,6 +22,8 @@ const storage = proxyActivities<Activities>(RETRY_POLICIES.storage);
 const vesper = proxyActivities<Activities>(RETRY_POLICIES.outboundHttp);
 const alerting = proxyActivities<Activities>(RETRY_POLICIES.alerting);
 const deadLetters = proxyActivities<Activities>(RETRY_POLICIES.deadLetter);
+// fire-and-forget calls into the worker's metrics; never recorded in history, never replayed
+const { metrics } = proxySinks<ProcessingSinks>();
 
 /**
  * One run per Vesper event; the workflow ID is the event key, so a redelivery never starts a second run.
@@ -36,6 +40,7 @@ export async function processWhatsappEvent(input: ProcessEventInput): Promise<Pr
   const { runId, originalExecutionRunId, workflowId } = workflowInfo();
   // a reset (redrive) gives the execution a new run ID; its success closes the dead letter the old run left
   if (runId !== originalExecutionRunId) await deadLetters.resolveDeadLetter({ workflowId, runId });
+  metrics.eventFinished(finished(input, 'completed'));
   return result;
 }
 
@@ -108,7 +113,12 @@ async function deadLetter(input: ProcessEventInput, failure: ActivityFailure): P
     // the dead letter is recorded and the run fails either way; a lost alert must not hide the original error
     log.error('dead-letter alert failed', { workflowId, error: String(alertFailure) });
   }
+  metrics.eventFinished({ ...finished(input, 'dead-lettered'), failedStep: step });
   throw ApplicationFailure.nonRetryable(`${step} failed for good: ${error}`, FAILURE_TYPES.deadLettered);
+}
+
+function finished({ event, receivedAt }: ProcessEventInput, outcome: 'completed' | 'dead-lettered') {
+  return { type: event.type, eventTimestamp: event.timestamp, receivedAt, outcome };
 }
 
 /** Activities put `{ attempt }` in their failure details (see activities/failures.ts). */

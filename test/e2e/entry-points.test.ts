@@ -31,6 +31,8 @@ function spawnEntry(label: string, file: string, env: NodeJS.ProcessEnv): Manage
 beforeAll(async () => {
   port = await getFreePort();
   const env = {
+    WORKER_METRICS_PORT: String(await getFreePort()),
+    WORKER_SDK_METRICS_PORT: String(await getFreePort()),
     PATH: process.env.PATH,
     HOST: '127.0.0.1',
     PORT: String(port),

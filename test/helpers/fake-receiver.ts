@@ -1,6 +1,7 @@
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/api/app';
+import { createApiMetrics } from '../../src/api/metrics';
 import type { RejectedEvent } from '../../src/api/rejected-events';
 import type { StartEvent } from '../../src/api/start-event';
 import type { ProcessEventInput } from '../../src/workflows/contracts';
@@ -37,6 +38,7 @@ export function fakeReceiver(options: FakeReceiverOptions = {}) {
         return `r${rejected.length}`;
       }),
     checkReady: async () => ({ ready: true, checks: { temporal: 'ok' } }),
+    metrics: createApiMetrics(),
     logger: pino({ level: 'silent' }),
   });
   return { app, http: request(app.callback()), started, rejected };

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
+import { createApiMetrics } from '../../src/api/metrics';
 import { createReadinessCheck } from '../../src/api/readiness';
 import { createRejectedStore } from '../../src/api/rejected-events';
 import { createTemporalStarter } from '../../src/api/start-event';
@@ -38,6 +39,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     }),
     keepRejected: createRejectedStore(options.redis),
     checkReady: createReadinessCheck(options.client, 'default', options.redis),
+    metrics: createApiMetrics(),
     logger: pino({ level: 'silent' }),
   });
   const server = http.createServer(app.callback());

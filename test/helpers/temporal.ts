@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { inject } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities';
+import { createWorkerMetrics } from '../../src/monitoring/worker-metrics';
 import { uniqueId } from './ids';
 
 let runtimeInstalled = false;
@@ -40,10 +41,16 @@ export async function createTestWorker(
   redis: Redis,
   config: TestActivityConfig = testActivityConfig(),
 ): Promise<Worker> {
+  const metrics = createWorkerMetrics({
+    deadLettersOpen: () => redis.zcard('wa:dlq:open'),
+    backlog: async () => undefined,
+  });
   return Worker.create({
     connection: env.nativeConnection,
     taskQueue: uniqueId('tq'),
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activities: createActivities({ redis, config, logger: pino({ level: 'silent' }) }),
+    sinks: metrics.sinks,
+    interceptors: { activity: [metrics.activityInterceptor] },
   });
 }

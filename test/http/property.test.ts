@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
+import { createApiMetrics } from '../../src/api/metrics';
 import type { ProcessEventInput } from '../../src/workflows/contracts';
 import { loadFixture } from '../helpers/fixtures';
 import { TEST_SECRET } from '../helpers/signed-request';
@@ -134,6 +135,7 @@ describe('receiver under random and mutated requests', () => {
       },
       keepRejected: async () => `kept-${++kept}`,
       checkReady: async () => ({ ready: true, checks: {} }),
+      metrics: createApiMetrics(),
       logger: pino({ level: 'trace' }, sink),
     });
     // one loopback server on app.callback(): request bodies must be the exact bytes, which supertest re-encodes

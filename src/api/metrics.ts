@@ -1,0 +1,46 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { eventTypeLabel } from '../workflows/contracts';
+
+export interface ApiMetrics {
+  registry: Registry;
+  /** One webhook request: its event type (if it got that far), HTTP status and time to answer. */
+  observeWebhook(type: string | undefined, status: number, seconds: number): void;
+}
+
+const OUTCOME_BY_STATUS: Record<number, string> = {
+  202: 'accepted',
+  200: 'duplicate',
+  400: 'invalid',
+  401: 'unauthorized',
+  405: 'method_not_allowed',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  503: 'unavailable',
+};
+
+/** The receiver's Prometheus metrics, in a registry of its own (served at GET /metrics). */
+export function createApiMetrics(): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const received = new Counter({
+    name: 'whatsapp_webhooks_received_total',
+    help: 'Webhook requests by event type and outcome (accepted, duplicate, unauthorized, invalid, unavailable, …)',
+    labelNames: ['type', 'outcome'],
+    registers: [registry],
+  });
+  const ack = new Histogram({
+    name: 'whatsapp_webhook_ack_seconds',
+    help: 'Time from request to answer, by outcome; accepted includes the durable hand-off to Temporal',
+    labelNames: ['outcome'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  return {
+    registry,
+    observeWebhook(type, status, seconds) {
+      const outcome = OUTCOME_BY_STATUS[status] ?? `http_${status}`;
+      received.inc({ type: eventTypeLabel(type), outcome });
+      ack.observe({ outcome }, seconds);
+    },
+  };
+}

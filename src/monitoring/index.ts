@@ -1,0 +1,79 @@
+import type http from 'node:http';
+import type { NativeConnection } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import type { Redis } from 'ioredis';
+import { deliverAlert } from '../activities/alerts';
+import { redisKeys } from '../activities/redis-keys';
+import type { WorkerConfig } from '../config';
+import type { Logger } from '../logger';
+import { startMetricsServer } from './metrics-server';
+import { TrendMonitor } from './trend-alerts';
+import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics';
+
+const { TaskQueueKind, TaskQueueType } = temporal.api.enums.v1;
+
+export interface WorkerMonitoring {
+  metrics: WorkerMetrics;
+  stop(): Promise<void>;
+}
+
+/** The worker's metrics endpoint and trend alerts, wired to its Redis and Temporal connection. */
+export function startWorkerMonitoring(deps: {
+  config: WorkerConfig;
+  redis: Redis;
+  connection: NativeConnection;
+  logger: Logger;
+}): WorkerMonitoring {
+  const { config, redis, connection, logger } = deps;
+  const deadLettersOpen = () => redis.zcard(redisKeys.deadLettersOpen);
+  const metrics = createWorkerMetrics({
+    deadLettersOpen,
+    async backlog(kind) {
+      const response = await connection.workflowService
+        .describeTaskQueue({
+          namespace: config.temporal.namespace,
+          taskQueue: { name: config.temporal.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+          taskQueueType:
+            kind === 'workflow'
+              ? TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW
+              : TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+          reportStats: true,
+        })
+        .catch(() => undefined);
+      const count = response?.stats?.approximateBacklogCount;
+      return count === undefined || count === null ? undefined : Number(count);
+    },
+  });
+  let server: http.Server | undefined;
+  if (config.metricsPort > 0) {
+    server = startMetricsServer({
+      port: config.metricsPort,
+      registry: metrics.registry,
+      sdkMetricsUrl: `http://127.0.0.1:${config.sdkMetricsPort}/metrics`,
+      logger,
+    });
+  }
+  const trends = new TrendMonitor({
+    redis,
+    config: config.trends,
+    sources: { deadLettersOpen, attemptTotals: metrics.attemptTotals },
+    send: (alert) =>
+      deliverAlert(
+        { alertWebhookUrl: config.alertWebhookUrl, logger },
+        {
+          alertKey: `trend:${alert.trend}:${alert.state}:${Date.now()}`,
+          text: alert.text,
+          fields: { kind: `trend.${alert.state}`, trend: alert.trend, ...alert.fields },
+        },
+      ),
+    logger,
+  });
+  trends.start();
+  return {
+    metrics,
+    async stop() {
+      trends.stop();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import type {
+  ActivityInboundCallsInterceptor,
+  ActivityInterceptorsFactory,
+  InjectedSinks,
+} from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { eventTypeLabel, type ProcessingSinks } from '../workflows/contracts';
+
+export interface WorkerMetricsSources {
+  /** Open dead letters right now (read at scrape time). */
+  deadLettersOpen: () => Promise<number>;
+  /** Tasks waiting on the task queue, where the server reports it; undefined when it does not. */
+  backlog: (kind: 'workflow' | 'activity') => Promise<number | undefined>;
+}
+
+export interface WorkerMetrics {
+  registry: Registry;
+  sinks: InjectedSinks<ProcessingSinks>;
+  activityInterceptor: ActivityInterceptorsFactory;
+  /** Cumulative activity attempts and failed attempts in this process, for the error-rate trend. */
+  attemptTotals(): { attempts: number; failures: number };
+}
+
+const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
+/** The worker's own Prometheus series; the Temporal SDK's are merged in by the metrics server. */
+export function createWorkerMetrics(sources: WorkerMetricsSources): WorkerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const processed = new Counter({
+    name: 'whatsapp_events_processed_total',
+    help: 'Events whose workflow finished, by type and outcome (completed, dead-lettered)',
+    labelNames: ['type', 'outcome'],
+    registers,
+  });
+  const processing = new Histogram({
+    name: 'whatsapp_event_processing_seconds',
+    help: 'From the receiver accepting an event to its workflow finishing, by type',
+    labelNames: ['type'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const endToEnd = new Histogram({
+    name: 'whatsapp_event_end_to_end_seconds',
+    help: "From the event's own timestamp (Vesper's) to its workflow finishing, by type",
+    labelNames: ['type'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const attempts = new Counter({
+    name: 'whatsapp_activity_attempts_total',
+    help: 'Activity attempts, by activity',
+    labelNames: ['activity'],
+    registers,
+  });
+  const failures = new Counter({
+    name: 'whatsapp_activity_failures_total',
+    help: 'Failed activity attempts, by activity and failure type (each retry counts)',
+    labelNames: ['activity', 'type'],
+    registers,
+  });
+  const deadLetters = new Counter({
+    name: 'whatsapp_dead_letters_total',
+    help: 'Events dead-lettered, by failed step',
+    labelNames: ['step'],
+    registers,
+  });
+  new Gauge({
+    name: 'whatsapp_dead_letters_open',
+    help: 'Dead letters not yet resolved (all workers, from Redis)',
+    registers,
+    async collect() {
+      this.set(await sources.deadLettersOpen());
+    },
+  });
+  new Gauge({
+    name: 'whatsapp_task_queue_backlog',
+    help: 'Tasks waiting on the task queue, as the server reports it (approximate)',
+    labelNames: ['kind'],
+    registers,
+    async collect() {
+      for (const kind of ['workflow', 'activity'] as const) {
+        const value = await sources.backlog(kind);
+        if (value !== undefined) this.set({ kind }, value);
+      }
+    },
+  });
+
+  let attemptCount = 0;
+  let failureCount = 0;
+  const countingInterceptor = (activity: string): ActivityInboundCallsInterceptor => ({
+    async execute(input, next) {
+      attempts.inc({ activity });
+      attemptCount++;
+      try {
+        return await next(input);
+      } catch (err) {
+        failures.inc({ activity, type: err instanceof ApplicationFailure ? (err.type ?? 'Error') : 'Error' });
+        failureCount++;
+        throw err;
+      }
+    },
+  });
+
+  return {
+    registry,
+    sinks: {
+      metrics: {
+        eventFinished: {
+          fn(_info, finished) {
+            const type = eventTypeLabel(finished.type);
+            const now = Date.now();
+            processed.inc({ type, outcome: finished.outcome });
+            if (finished.failedStep) deadLetters.inc({ step: finished.failedStep });
+            const received = Date.parse(finished.receivedAt);
+            if (Number.isFinite(received)) processing.observe({ type }, Math.max(0, now - received) / 1000);
+            const happened = Date.parse(finished.eventTimestamp);
+            if (Number.isFinite(happened)) endToEnd.observe({ type }, Math.max(0, now - happened) / 1000);
+          },
+          callDuringReplay: false,
+        },
+      },
+    },
+    activityInterceptor: (ctx) => ({ inbound: countingInterceptor(ctx.info.activityType) }),
+    attemptTotals: () => ({ attempts: attemptCount, failures: failureCount }),
+  };
+}
