@@ -23,6 +23,7 @@ export interface DeadLetterFilter {
   /** Open only (default), or every dead letter ever recorded. */
   all?: boolean;
   type?: string;
+  session?: string;
   /** Failed at or after this time. */
   since?: Date;
 }
@@ -32,7 +33,12 @@ export async function listDeadLetters(redis: Redis, filter: DeadLetterFilter = {
   const index = filter.all ? redisKeys.deadLettersAll : redisKeys.deadLettersOpen;
   const ids = await redis.zrangebyscore(index, filter.since ? filter.since.getTime() : '-inf', '+inf');
   const letters = await Promise.all(ids.map((id) => getDeadLetter(redis, id)));
-  return letters.filter((l): l is DeadLetter => !!l && (!filter.type || l.eventType === filter.type));
+  return letters.filter(
+    (l): l is DeadLetter =>
+      !!l &&
+      (!filter.type || l.eventType === filter.type) &&
+      (!filter.session || l.sessionId === filter.session),
+  );
 }
 
 export async function getDeadLetter(redis: Redis, workflowId: string): Promise<DeadLetter | undefined> {

@@ -1,5 +1,6 @@
 /**
- * `npm run dlq -- list | show <id> | redrive <id> | redrive --all [--type T] [--since T]` (add --json for scripts).
+ * `npm run dlq -- list | show <id> | redrive <id> | redrive --all [--type T] [--session S] [--since T]`
+ * (add --json for scripts, --wait to wait for each redriven run).
  * Dead letters live in Redis; a redrive resets the workflow to its first workflow task, and the new run marks its
  * dead letter resolved when it succeeds.
  */
@@ -9,14 +10,18 @@ import { getDeadLetter, listDeadLetters, type DeadLetter } from './dead-letter-s
 import { parseSince, runCommand, type OpsContext } from './cli';
 import { resetToFirstWorkflowTask } from './redrive';
 
-const USAGE =
-  'usage: dlq list [--all] [--type T] [--since 2h|ISO] [--json]\n       dlq show <workflowId> [--json]\n       dlq redrive <workflowId> | --all [--type T] [--since T] [--wait] [--json]';
+const USAGE = [
+  'usage: dlq list [--all] [--type T] [--session S] [--since 2h|ISO] [--json]',
+  '       dlq show <workflowId>',
+  '       dlq redrive <workflowId> | --all [--type T] [--session S] [--since T] [--wait] [--json]',
+].join('\n');
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     all: { type: 'boolean', default: false },
     type: { type: 'string' },
+    session: { type: 'string' },
     since: { type: 'string' },
     json: { type: 'boolean', default: false },
     wait: { type: 'boolean', default: false },
