@@ -34,8 +34,14 @@ export class TrendMonitor {
       send: (alert: TrendAlert) => Promise<unknown>;
       logger: Logger;
       now?: () => number;
+      /** Where the trend states live in Redis (tests isolate themselves with their own). */
+      stateKeyPrefix?: string;
     },
   ) {}
+
+  private stateKey(trend: Trend): string {
+    return `${this.deps.stateKeyPrefix ?? 'wa:trend:'}${trend}`;
+  }
 
   start(): void {
     this.timer = setInterval(() => {
@@ -110,7 +116,7 @@ export class TrendMonitor {
     firing: boolean,
     describe: (state: TrendAlert['state']) => Pick<TrendAlert, 'text' | 'fields'>,
   ): Promise<TrendAlert | undefined> {
-    const previous = await this.deps.redis.set(`wa:trend:${trend}`, firing ? 'firing' : 'ok', 'GET');
+    const previous = await this.deps.redis.set(this.stateKey(trend), firing ? 'firing' : 'ok', 'GET');
     const flipped = firing ? previous !== 'firing' : previous === 'firing';
     if (!flipped) return undefined;
     const state = firing ? 'firing' : 'recovered';
@@ -119,7 +125,7 @@ export class TrendMonitor {
       await this.deps.send(alert);
     } catch (err) {
       // put the state back, so the next check flips it again and retries the alert
-      await this.deps.redis.set(`wa:trend:${trend}`, previous ?? 'ok');
+      await this.deps.redis.set(this.stateKey(trend), previous ?? 'ok');
       throw err;
     }
     return alert;

@@ -1,0 +1,77 @@
+import { inject } from 'vitest';
+import { getFreePort, ManagedProcess, waitForPort } from '../../scripts/lib/managed-process';
+import { PROJECT_ROOT } from '../../scripts/lib/paths';
+import { uniqueId } from './ids';
+
+export interface EntryPoints {
+  api: ManagedProcess;
+  worker: ManagedProcess;
+  apiPort: number;
+  workerMetricsPort: number;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The production entry points (src/api/server.ts, src/worker.ts) as processes run by tsx, configured only by
+ * environment, against the run's dev server and Redis, on a task queue of their own.
+ */
+export async function startEntryPoints(extraEnv: Record<string, string> = {}): Promise<EntryPoints> {
+  const apiPort = await getFreePort();
+  const workerMetricsPort = await getFreePort();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOST: '127.0.0.1',
+    PORT: String(apiPort),
+    WORKER_METRICS_PORT: String(workerMetricsPort),
+    WORKER_SDK_METRICS_PORT: String(await getFreePort()),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: uniqueId('tq'),
+    REDIS_URL: inject('redisUrl'),
+    ...extraEnv,
+  };
+  const spawn = (label: string, file: string) =>
+    new ManagedProcess(label, process.execPath, ['--import', 'tsx', file], {
+      cwd: PROJECT_ROOT,
+      env,
+      echo: false,
+      keepLines: 5000,
+    });
+  const api = spawn('api', 'src/api/server.ts');
+  const worker = spawn('worker', 'src/worker.ts');
+  await Promise.all([
+    waitForPort(apiPort, '127.0.0.1', 30_000),
+    waitForPort(workerMetricsPort, '127.0.0.1', 30_000),
+  ]);
+  return {
+    api,
+    worker,
+    apiPort,
+    workerMetricsPort,
+    env,
+    stop: async () => {
+      await Promise.all([api.stop(), worker.stop()]);
+    },
+  };
+}
+
+/** Parses Prometheus text into `name{labels}` → value. */
+export function parseMetrics(text: string): Map<string, number> {
+  const series = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    series.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return series;
+}
+
+/** Sum of every series of a metric whose labels include all of `labels` (e.g. `outcome="accepted"`). */
+export function total(series: Map<string, number>, name: string, ...labels: string[]): number {
+  let sum = 0;
+  for (const [key, value] of series) {
+    const bare = key.split('{')[0];
+    if (bare === name && labels.every((l) => key.includes(l))) sum += value;
+  }
+  return sum;
+}
