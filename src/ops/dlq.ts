@@ -34,6 +34,7 @@ runCommand(async (ctx) => {
   const filter = {
     all: flags.all,
     type: flags.type,
+    session: flags.session,
     since: flags.since ? parseSince(flags.since) : undefined,
   };
   if (command === 'list') return list(await listDeadLetters(ctx.redis, filter));
@@ -94,11 +95,24 @@ async function redrive(ctx: OpsContext, workflowIds: string[]): Promise<number> 
   return failed.length > 0 || redriven.some((r) => r.result && r.result !== 'completed') ? 1 : 0;
 }
 
+const WAIT_LIMIT_MS = 120_000;
+
+/** How the redriven run ended, waiting at most WAIT_LIMIT_MS (with no worker polling, it would never end). */
 async function outcome(client: Client, workflowId: string, runId: string): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`still running after ${WAIT_LIMIT_MS / 1000}s`), WAIT_LIMIT_MS);
+  });
+  const result = client.workflow
+    .getHandle(workflowId, runId)
+    .result()
+    .then(
+      () => 'completed',
+      () => 'failed again',
+    );
   try {
-    await client.workflow.getHandle(workflowId, runId).result();
-    return 'completed';
-  } catch {
-    return 'failed again';
+    return await Promise.race([result, limit]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -56,11 +56,14 @@ describe('npm run dlq', () => {
   it('redrives every open dead letter of a type and session since a time, with progress, a summary and --json', async () => {
     const session = uniqueId('s');
     const ids = [await deadLetter(session, 'A'), await deadLetter(session, 'B')];
+    const elsewhere = await deadLetter(uniqueId('other'), 'C');
     const res = await npmRun('dlq', [
       'redrive',
       '--all',
       '--type',
       'message.received',
+      '--session',
+      session,
       '--since',
       '10m',
       '--wait',
@@ -77,6 +80,10 @@ describe('npm run dlq', () => {
         expect.objectContaining({ workflowId: id, result: 'completed' }),
       );
     for (const id of ids) expect(await p.redis.hget(`wa:dlq:${id}`, 'status')).toBe('resolved');
+    // another session's dead letter is left alone
+    expect(summary.redriven.map((r) => r.workflowId)).not.toContain(elsewhere);
+    expect(await p.redis.hget(`wa:dlq:${elsewhere}`, 'status')).toBe('open');
+    expect((await npmRun('dlq', ['redrive', elsewhere, '--wait'])).code).toBe(0);
   });
 
   it('explains its usage and exits 2 on a wrong call', async () => {
