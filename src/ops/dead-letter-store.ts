@@ -1,22 +1,15 @@
 import type { Redis } from 'ioredis';
+import type { DeadLetterInput } from '../activities/dead-letters';
 import { redisKeys } from '../activities/redis-keys';
+import type { VesperEvent } from '../workflows/contracts';
 
-export interface DeadLetter {
-  workflowId: string;
-  runId: string;
+/** A dead letter as the workflow recorded it (see DeadLetterInput), with what the tools add. */
+export interface DeadLetter extends DeadLetterInput {
   status: 'open' | 'resolved';
-  eventKey: string;
   eventType: string;
   sessionId: string;
-  step: string;
-  error: string;
-  errorType: string;
-  attempts: number;
-  retryState: string;
-  failedAt: string;
   resolvedAt?: string;
   resolvedByRunId?: string;
-  event: unknown;
 }
 
 export interface DeadLetterFilter {
@@ -44,11 +37,11 @@ export async function listDeadLetters(redis: Redis, filter: DeadLetterFilter = {
 export async function getDeadLetter(redis: Redis, workflowId: string): Promise<DeadLetter | undefined> {
   const h = await redis.hgetall(redisKeys.deadLetter(workflowId));
   if (!h.workflowId) return undefined;
-  let event: unknown = h.event;
+  let event: VesperEvent = { type: h.eventType ?? '', timestamp: '', data: {} };
   try {
-    event = JSON.parse(h.event ?? 'null');
+    event = JSON.parse(h.event ?? '') as VesperEvent;
   } catch {
-    // keep the text
+    // an unreadable record keeps the envelope we know
   }
   return {
     workflowId: h.workflowId,

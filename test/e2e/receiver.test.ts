@@ -1,8 +1,5 @@
 /** The receiver against the real dev server and real Redis: what Vesper sees, and what Temporal ends up with. */
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody } from '../../src/api/signature';
 import type { VesperEvent } from '../../src/workflows/contracts';
@@ -10,26 +7,20 @@ import { loadFixture, type FixtureName } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
 import { post, startReceiver, type RunningReceiver } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
-import { connectToDevServer, connectToRedis, createTestWorker } from '../helpers/temporal';
+import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { countWorkflows } from '../helpers/workflows';
 
 const SECRETS = ['new-secret', 'old-secret'];
 
-let env: TestWorkflowEnvironment;
-let redis: Redis;
-let worker: Worker;
-let workerRun: Promise<void>;
+let p: Pipeline;
 let receiver: RunningReceiver;
 
 beforeAll(async () => {
-  env = await connectToDevServer();
-  redis = connectToRedis();
-  worker = await createTestWorker(env, redis);
-  workerRun = worker.run();
+  p = await startPipeline(() => ({ autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] } }));
   receiver = await startReceiver({
-    client: env.client,
-    redis,
-    taskQueue: worker.options.taskQueue,
+    client: p.env.client,
+    redis: p.redis,
+    taskQueue: p.worker.options.taskQueue,
     secrets: SECRETS,
     bodyLimitBytes: 64 * 1024,
   });
@@ -37,10 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await receiver?.close();
-  worker?.shutdown();
-  await workerRun;
-  await redis?.quit();
-  await env?.teardown();
+  await p?.close();
 });
 
 const json = (event: unknown) => JSON.stringify(event);
@@ -48,7 +36,7 @@ const signed = (body: string | Buffer, form: 'bare' | 'prefixed' = 'bare') =>
   signedHeaders(body, SECRETS[0], form);
 
 async function expectNoWorkflow(workflowId: string): Promise<void> {
-  await expect(env.client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(
+  await expect(p.env.client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(
     WorkflowNotFoundError,
   );
 }
@@ -65,7 +53,7 @@ describe('receiver end to end', () => {
     const body = json(loadFixture(name, uniqueId('s')));
     const res = await post(receiver.url, body, signed(body, name.length % 2 ? 'bare' : 'prefixed'));
     expect(res.status).toBe(202);
-    const handle = env.client.workflow.getHandle(res.body.workflowId ?? '');
+    const handle = p.env.client.workflow.getHandle(res.body.workflowId ?? '');
     await handle.result();
     expect((await handle.describe()).status.name).toBe('COMPLETED');
   });
@@ -120,7 +108,7 @@ describe('receiver end to end', () => {
     const invalid = await post(receiver.url, broken, signed(broken));
     expect(invalid.status).toBe(400);
     expect(invalid.body.error).toBe('body is not valid JSON');
-    expect(await redis.hgetall(`wa:rejected:${invalid.body.rejectedId}`)).toMatchObject({
+    expect(await p.redis.hgetall(`wa:rejected:${invalid.body.rejectedId}`)).toMatchObject({
       reason: 'body is not valid JSON',
       body: broken,
       bodyEncoding: 'utf8',
@@ -134,9 +122,9 @@ describe('receiver end to end', () => {
     const missing = await post(receiver.url, body, signed(body));
     expect(missing.status).toBe(400);
     expect(missing.body.error).toContain('data.messageId');
-    const kept = await redis.hgetall(`wa:rejected:${missing.body.rejectedId}`);
+    const kept = await p.redis.hgetall(`wa:rejected:${missing.body.rejectedId}`);
     expect(JSON.parse(kept.body ?? '{}')).toEqual(event);
-    expect(await redis.zscore('wa:rejected', missing.body.rejectedId ?? '')).not.toBeNull();
+    expect(await p.redis.zscore('wa:rejected', missing.body.rejectedId ?? '')).not.toBeNull();
   });
 
   it('answers a repeated event 200 duplicate and keeps exactly one workflow', async () => {
@@ -145,7 +133,7 @@ describe('receiver end to end', () => {
     const second = await post(receiver.url, body, signed(body, 'prefixed'));
     expect([first.status, second.status]).toEqual([202, 200]);
     expect(second.body).toEqual({ status: 'duplicate', workflowId: first.body.workflowId });
-    expect(await countWorkflows(env.client, first.body.workflowId ?? '')).toBe(1);
+    expect(await countWorkflows(p.env.client, first.body.workflowId ?? '')).toBe(1);
   });
 
   it('answers 20 concurrent copies of one event all 2xx, with exactly one workflow', async () => {
@@ -156,7 +144,7 @@ describe('receiver end to end', () => {
     expect(results.map((r) => r.status).sort()).toEqual([...Array(19).fill(200), 202]);
     const ids = new Set(results.map((r) => r.body.workflowId));
     expect(ids.size).toBe(1);
-    expect(await countWorkflows(env.client, [...ids][0] ?? '')).toBe(1);
+    expect(await countWorkflows(p.env.client, [...ids][0] ?? '')).toBe(1);
   });
 
   it('starts two workflows for the same messageId in two sessions', async () => {
@@ -178,7 +166,7 @@ describe('receiver end to end', () => {
     const res = await post(receiver.url, body, signed(body));
     expect(res.status).toBe(202);
     expect(res.body.workflowId).toMatch(/^group\.updated:-:[0-9a-f]{32}$/);
-    await expect(env.client.workflow.getHandle(res.body.workflowId ?? '').result()).resolves.toMatchObject({
+    await expect(p.env.client.workflow.getHandle(res.body.workflowId ?? '').result()).resolves.toMatchObject({
       outcome: 'recorded',
     });
   });

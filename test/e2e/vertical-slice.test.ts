@@ -2,37 +2,29 @@
  * The plumbing end to end on real components: a signed seed event POSTed over HTTP to the receiver starts a
  * workflow (ID = event key) on the real dev server; a real worker runs it; its activity writes to real Redis.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VesperEvent } from '../../src/workflows/contracts';
 import { loadFixture } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
 import { post, startReceiver, type RunningReceiver } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
-import { connectToDevServer, connectToRedis, createTestWorker } from '../helpers/temporal';
+import { startPipeline, type Pipeline } from '../helpers/pipeline';
 
-let env: TestWorkflowEnvironment;
-let redis: Redis;
-let worker: Worker;
-let workerRun: Promise<void>;
+let p: Pipeline;
 let receiver: RunningReceiver;
 
 beforeAll(async () => {
-  env = await connectToDevServer();
-  redis = connectToRedis();
-  worker = await createTestWorker(env, redis);
-  workerRun = worker.run();
-  receiver = await startReceiver({ client: env.client, redis, taskQueue: worker.options.taskQueue });
+  p = await startPipeline(() => ({ autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] } }));
+  receiver = await startReceiver({
+    client: p.env.client,
+    redis: p.redis,
+    taskQueue: p.worker.options.taskQueue,
+  });
 });
 
 afterAll(async () => {
   await receiver?.close();
-  worker?.shutdown();
-  await workerRun;
-  await redis?.quit();
-  await env?.teardown();
+  await p?.close();
 });
 
 function send(event: VesperEvent) {
@@ -53,7 +45,7 @@ describe('vertical slice on the real dev server and real Redis', () => {
     });
     const workflowId = first.body.workflowId ?? '';
 
-    const handle = env.client.workflow.getHandle(workflowId);
+    const handle = p.env.client.workflow.getHandle(workflowId);
     await expect(handle.result()).resolves.toEqual({
       eventKey: workflowId,
       outcome: 'processed',
@@ -68,7 +60,7 @@ describe('vertical slice on the real dev server and real Redis', () => {
       ]),
     );
 
-    const saved = await redis.hgetall(`wa:msg:${session}:3EB0A1B2C3D4E5F6`);
+    const saved = await p.redis.hgetall(`wa:msg:${session}:3EB0A1B2C3D4E5F6`);
     expect(saved).toMatchObject({
       sessionId: session,
       from: '905551234567@s.whatsapp.net',
@@ -78,7 +70,7 @@ describe('vertical slice on the real dev server and real Redis', () => {
       isGroup: 'false',
       eventKey: workflowId,
     });
-    expect(await redis.zrange(`wa:session:${session}:messages`, 0, -1)).toEqual(['3EB0A1B2C3D4E5F6']);
+    expect(await p.redis.zrange(`wa:session:${session}:messages`, 0, -1)).toEqual(['3EB0A1B2C3D4E5F6']);
 
     const again = await send(event);
     expect(again.status).toBe(200);
@@ -92,12 +84,14 @@ describe('vertical slice on the real dev server and real Redis', () => {
     const first = await send(event);
     expect(first.status).toBe(202);
     const key = first.body.workflowId ?? '';
-    await expect(env.client.workflow.getHandle(key).result()).resolves.toMatchObject({ outcome: 'recorded' });
-    const stored = JSON.parse((await redis.get(`wa:event:${key}`)) ?? '{}') as {
+    await expect(p.env.client.workflow.getHandle(key).result()).resolves.toMatchObject({
+      outcome: 'recorded',
+    });
+    const stored = JSON.parse((await p.redis.get(`wa:event:${key}`)) ?? '{}') as {
       category?: string;
       event?: VesperEvent;
     };
     expect(stored).toMatchObject({ category: 'unhandled', event });
-    expect(await redis.get(`wa:stats:events:${type}`)).toBe('1');
+    expect(await p.redis.get(`wa:stats:events:${type}`)).toBe('1');
   });
 });
