@@ -25,6 +25,8 @@ export interface TemporalDevServerOptions {
   uiPort?: number;
   /** SQLite file; omit for an in-memory server. */
   dbFile?: string;
+  /** `--sqlite-pragma` values, e.g. `journal_mode=wal`. */
+  sqlitePragmas?: string[];
   namespace?: string;
   echo?: boolean;
   readyTimeoutMs?: number;
@@ -53,6 +55,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
+  for (const pragma of options.sqlitePragmas ?? []) args.push('--sqlite-pragma', pragma);
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const key of Object.values(SEARCH_ATTRIBUTES)) {
     args.push('--search-attribute', `${key.name}=${CLI_SEARCH_ATTRIBUTE_TYPES[key.type]}`);

@@ -1,0 +1,144 @@
+/** The load: signed, seed-shaped events in the mix 60 % messages, 30 % statuses, 10 % sessions, 1 % redeliveries. */
+import { createHash, createHmac } from 'node:crypto';
+import { buildEventKey, type VesperEvent } from '../../src/workflows/contracts';
+
+export interface BenchEvent {
+  event: VesperEvent;
+  body: string;
+  signature: string;
+  eventKey: string;
+  /** A redelivery of an earlier event: it must not produce a second effect. */
+  redelivery: boolean;
+}
+
+export function makeEvents(count: number, secret: string, runId: string): BenchEvent[] {
+  const events: BenchEvent[] = [];
+  const messages: string[] = [];
+  const statusesSent: Record<string, number> = {};
+  for (let i = 0; i < count; i++) {
+    const earlier = events[Math.floor(i / 2)];
+    if (i % 100 === 99 && earlier) {
+      events.push({ ...earlier, redelivery: true });
+      continue;
+    }
+    const roll = i % 10;
+    const session = `bench-${runId}`;
+    let event: VesperEvent;
+    const ts = 1710495000 + i;
+    if (roll < 6 || messages.length === 0) {
+      const messageId = `M${runId}${i}`;
+      messages.push(messageId);
+      event = {
+        type: 'message.received',
+        timestamp: new Date(ts * 1000).toISOString(),
+        data: {
+          messageId,
+          sessionId: session,
+          from: `90555${String(1_000_000 + i).slice(-7)}@s.whatsapp.net`,
+          fromName: 'Bench User',
+          to: '905559876543@s.whatsapp.net',
+          text: 'Hello, I need help with my order',
+          timestamp: ts,
+          isGroup: false,
+          hasMedia: false,
+        },
+      };
+    } else if (roll < 9) {
+      const status = ['sent', 'delivered', 'read'][roll - 6] ?? 'delivered';
+      // each (status, message) pair once: a repeated pair would share an event key, i.e. be a redelivery
+      const messageId = messages[statusesSent[status] ?? 0] ?? 'M';
+      statusesSent[status] = (statusesSent[status] ?? 0) + 1;
+      event = {
+        type: `message.${status}`,
+        timestamp: new Date(ts * 1000).toISOString(),
+        data: { messageId, sessionId: session, to: '905551234567@s.whatsapp.net', status, timestamp: ts },
+      };
+    } else {
+      event = {
+        type: i % 20 === 9 ? 'session.connected' : 'session.disconnected',
+        timestamp: new Date(ts * 1000).toISOString(),
+        data: {
+          sessionId: `${session}-s${i}`,
+          reason: 'phone_offline',
+          lastSeen: new Date(ts * 1000).toISOString(),
+        },
+      };
+    }
+    const body = JSON.stringify(event);
+    events.push({
+      event,
+      body,
+      signature: createHmac('sha256', secret).update(body).digest('hex'),
+      eventKey: buildEventKey({
+        type: event.type,
+        sessionId: event.data.sessionId,
+        messageId: event.data.messageId,
+        timestamp: event.timestamp,
+        bodySha256: createHash('sha256').update(body).digest('hex'),
+      }),
+      redelivery: false,
+    });
+  }
+  return events;
+}
+
+export interface AckResult {
+  sentAt: number;
+  ackMs: number;
+  status: number;
+}
+
+async function send(url: string, e: BenchEvent): Promise<AckResult> {
+  const sentAt = performance.now();
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-vesper-signature': e.signature },
+      body: e.body,
+    });
+    await res.arrayBuffer();
+    return { sentAt, ackMs: performance.now() - sentAt, status: res.status };
+  } catch {
+    return { sentAt, ackMs: performance.now() - sentAt, status: 0 };
+  }
+}
+
+/** Closed loop: `concurrency` senders, each sending its next event as soon as the last one is answered. */
+export async function closedLoop(
+  url: string,
+  events: BenchEvent[],
+  concurrency: number,
+): Promise<AckResult[]> {
+  const results: AckResult[] = new Array(events.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < events.length; i = next++)
+        results[i] = await send(url, events[i] as BenchEvent);
+    }),
+  );
+  return results;
+}
+
+/** Open loop: one event every 1/rate seconds whatever the answers; bounded by the events given. */
+export async function openLoop(
+  url: string,
+  events: BenchEvent[],
+  ratePerSecond: number,
+): Promise<AckResult[]> {
+  const start = performance.now();
+  const pending: Array<Promise<AckResult>> = [];
+  for (const [i, e] of events.entries()) {
+    const due = start + (i * 1000) / ratePerSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(send(url, e));
+  }
+  return Promise.all(pending);
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
