@@ -6,7 +6,7 @@ import type { ActivityOptions } from '@temporalio/workflow';
 import { FAILURE_TYPES } from './contracts';
 
 export const RETRY_POLICIES = {
-  /** Redis writes: short and idempotent, so retry fast at first; 12 attempts (~5 min) ride out a restart. */
+  /** Redis writes (local activities): short and idempotent, so retry fast at first; 12 attempts (~5 min) ride out a restart. */
   storage: {
     startToCloseTimeout: '10 seconds',
     retry: {
