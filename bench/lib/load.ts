@@ -1,6 +1,7 @@
 /** The load: signed, seed-shaped events in the mix 60 % messages, 30 % statuses, 10 % sessions, 1 % redeliveries. */
-import { createHash, createHmac } from 'node:crypto';
-import { buildEventKey, type VesperEvent } from '../../src/workflows/contracts';
+import { createHmac } from 'node:crypto';
+import { eventKeyOf } from '../../src/api/event-key';
+import type { VesperEvent } from '../../src/workflows/contracts';
 
 export interface BenchEvent {
   event: VesperEvent;
@@ -69,13 +70,7 @@ export function makeEvents(count: number, secret: string, runId: string): BenchE
       event,
       body,
       signature: createHmac('sha256', secret).update(body).digest('hex'),
-      eventKey: buildEventKey({
-        type: event.type,
-        sessionId: event.data.sessionId,
-        messageId: event.data.messageId,
-        timestamp: event.timestamp,
-        bodySha256: createHash('sha256').update(body).digest('hex'),
-      }),
+      eventKey: eventKeyOf(event, body),
       redelivery: false,
     });
   }

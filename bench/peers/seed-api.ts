@@ -2,11 +2,12 @@
  * (b) The seed guide's design, built faithfully: Express with a raw body and the HMAC check, then a BullMQ
  * queue with jobId = event key, attempts 3, exponential backoff 2 s, removeOnComplete 1000 / removeOnFail 5000.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Queue } from 'bullmq';
 import express from 'express';
 import { Redis } from 'ioredis';
-import { buildEventKey, type VesperEvent } from '../../src/workflows/contracts';
+import { eventKeyOf } from '../../src/api/event-key';
+import type { VesperEvent } from '../../src/workflows/contracts';
 
 const secret = process.env.WEBHOOK_SECRET ?? '';
 const connection = new Redis(process.env.REDIS_URL ?? '', { maxRetriesPerRequest: null });
@@ -22,13 +23,7 @@ app.post('/webhooks/whatsapp', express.raw({ type: 'application/json', limit: '1
     return;
   }
   const event = JSON.parse(raw.toString('utf8')) as VesperEvent;
-  const eventKey = buildEventKey({
-    type: event.type,
-    sessionId: event.data.sessionId,
-    messageId: event.data.messageId,
-    timestamp: event.timestamp,
-    bodySha256: createHash('sha256').update(raw).digest('hex'),
-  });
+  const eventKey = eventKeyOf(event, raw);
   await queue.add(
     event.type,
     { event, eventKey, receivedAt: new Date().toISOString() },

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Logger } from '../logger';
-import { buildEventKey } from '../workflows/contracts';
+import { eventKeyOf } from './event-key';
 import { badRequest, HttpError, serviceUnavailable, unauthorized } from './errors';
 import { parseEvent } from './parse-event';
 import type { KeepRejected } from './rejected-events';
@@ -41,15 +40,8 @@ export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<v
     throw await keepInvalid(ctx, deps, err, rawBody, receivedAt);
   }
 
-  const bodySha256 = createHash('sha256').update(rawBody).digest('hex');
-  const eventKey = buildEventKey({
-    type: event.type,
-    sessionId: event.data.sessionId,
-    messageId: event.data.messageId,
-    timestamp: event.timestamp,
-    bodySha256,
-    senderEventId: SENDER_EVENT_ID_HEADERS.map((h) => ctx.get(h).trim()).find(Boolean),
-  });
+  const senderEventId = SENDER_EVENT_ID_HEADERS.map((h) => ctx.get(h).trim()).find(Boolean);
+  const eventKey = eventKeyOf(event, rawBody, senderEventId);
   let outcome;
   try {
     outcome = await deps.startEvent({ eventKey, event, receivedAt });

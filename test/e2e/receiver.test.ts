@@ -5,7 +5,7 @@ import { signBody } from '../../src/api/signature';
 import type { VesperEvent } from '../../src/workflows/contracts';
 import { loadFixture, type FixtureName } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
-import { post, startReceiver, type RunningReceiver } from '../helpers/receiver';
+import { post, startReceiverFor, type RunningReceiver } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { countWorkflows } from '../helpers/workflows';
@@ -17,13 +17,7 @@ let receiver: RunningReceiver;
 
 beforeAll(async () => {
   p = await startPipeline(() => ({ autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] } }));
-  receiver = await startReceiver({
-    client: p.env.client,
-    redis: p.redis,
-    taskQueue: p.worker.options.taskQueue,
-    secrets: SECRETS,
-    bodyLimitBytes: 64 * 1024,
-  });
+  receiver = await startReceiverFor(p, { secrets: SECRETS, bodyLimitBytes: 64 * 1024 });
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VesperEvent } from '../../src/workflows/contracts';
 import { loadFixture } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
-import { post, startReceiver, type RunningReceiver } from '../helpers/receiver';
+import { post, startReceiverFor, type RunningReceiver } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 
@@ -15,11 +15,7 @@ let receiver: RunningReceiver;
 
 beforeAll(async () => {
   p = await startPipeline(() => ({ autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] } }));
-  receiver = await startReceiver({
-    client: p.env.client,
-    redis: p.redis,
-    taskQueue: p.worker.options.taskQueue,
-  });
+  receiver = await startReceiverFor(p);
 });
 
 afterAll(async () => {

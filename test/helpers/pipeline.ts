@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import { createTemporalStarter } from '../../src/api/start-event';
 import type { processWhatsappEvent } from '../../src/workflows';
-import { buildEventKey, type VesperEvent } from '../../src/workflows/contracts';
+import { eventKeyOf } from '../../src/api/event-key';
+import type { VesperEvent } from '../../src/workflows/contracts';
 import { StandIn } from './stand-in';
 import {
   connectToDevServer,
@@ -58,14 +58,7 @@ export async function startPipeline(
     vesper,
     alerts,
     async start(event) {
-      const body = JSON.stringify(event);
-      const eventKey = buildEventKey({
-        type: event.type,
-        sessionId: event.data.sessionId,
-        messageId: event.data.messageId,
-        timestamp: event.timestamp,
-        bodySha256: createHash('sha256').update(body).digest('hex'),
-      });
+      const eventKey = eventKeyOf(event, JSON.stringify(event));
       await startEvent({ eventKey, event, receivedAt: new Date().toISOString() });
       return env.client.workflow.getHandle<typeof processWhatsappEvent>(eventKey);
     },

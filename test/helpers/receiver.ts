@@ -52,6 +52,19 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
   };
 }
 
+/** The real receiver in front of a test pipeline: same client, Redis and task queue as its worker. */
+export function startReceiverFor(
+  p: { env: { client: Client }; redis: Redis; worker: { options: { taskQueue: string } } },
+  options: Omit<ReceiverOptions, 'client' | 'redis' | 'taskQueue'> = {},
+): Promise<RunningReceiver> {
+  return startReceiver({
+    client: p.env.client,
+    redis: p.redis,
+    taskQueue: p.worker.options.taskQueue,
+    ...options,
+  });
+}
+
 export interface PostResult {
   status: number;
   headers: Headers;

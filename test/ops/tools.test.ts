@@ -4,18 +4,14 @@ import { SAMPLE_TYPES } from '../../src/ops/sample-events';
 import { npmRun } from '../helpers/cli';
 import { uniqueId } from '../helpers/ids';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
-import { startReceiver, type RunningReceiver } from '../helpers/receiver';
+import { startReceiverFor, type RunningReceiver } from '../helpers/receiver';
 import { TEST_SECRET } from '../helpers/signed-request';
 
 let p: Pipeline;
 let receiver: RunningReceiver;
 beforeAll(async () => {
   p = await startPipeline(() => ({ autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] } }));
-  receiver = await startReceiver({
-    client: p.env.client,
-    redis: p.redis,
-    taskQueue: p.worker.options.taskQueue,
-  });
+  receiver = await startReceiverFor(p);
 });
 afterAll(async () => {
   await receiver?.close();
