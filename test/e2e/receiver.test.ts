@@ -7,7 +7,7 @@ import { loadFixture, type FixtureName } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
 import { post, startReceiverFor, type RunningReceiver } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
-import { startPipeline, type Pipeline } from '../helpers/pipeline';
+import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
 import { countWorkflows } from '../helpers/workflows';
 
 const SECRETS = ['new-secret', 'old-secret'];
@@ -16,7 +16,7 @@ let p: Pipeline;
 let receiver: RunningReceiver;
 
 beforeAll(async () => {
-  p = await startPipeline(() => ({ autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] } }));
+  p = await startPipeline(autoReplyOff);
   receiver = await startReceiverFor(p, { secrets: SECRETS, bodyLimitBytes: 64 * 1024 });
 });
 

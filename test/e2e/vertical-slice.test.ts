@@ -8,13 +8,13 @@ import { loadFixture } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
 import { post, startReceiverFor, type RunningReceiver } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
-import { startPipeline, type Pipeline } from '../helpers/pipeline';
+import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
 
 let p: Pipeline;
 let receiver: RunningReceiver;
 
 beforeAll(async () => {
-  p = await startPipeline(() => ({ autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] } }));
+  p = await startPipeline(autoReplyOff);
   receiver = await startReceiverFor(p);
 });
 

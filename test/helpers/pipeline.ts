@@ -17,6 +17,9 @@ import {
 
 export const AUTO_REPLY_TEXT = 'Thanks! We will get back to you shortly.';
 
+/** For startPipeline: auto-replies off, for tests about something else. */
+export const autoReplyOff = () => ({ autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] } });
+
 /**
  * The processing side on real components: the run's dev server, its Redis, a worker with the real activities,
  * and stand-ins for Vesper's API and the alert webhook on loopback that record every request.

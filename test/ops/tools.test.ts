@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_TYPES } from '../../src/ops/sample-events';
 import { npmRun } from '../helpers/cli';
 import { uniqueId } from '../helpers/ids';
-import { startPipeline, type Pipeline } from '../helpers/pipeline';
+import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
 import { startReceiverFor, type RunningReceiver } from '../helpers/receiver';
 import { TEST_SECRET } from '../helpers/signed-request';
 
 let p: Pipeline;
 let receiver: RunningReceiver;
 beforeAll(async () => {
-  p = await startPipeline(() => ({ autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] } }));
+  p = await startPipeline(autoReplyOff);
   receiver = await startReceiverFor(p);
 });
 afterAll(async () => {

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFixture } from '../helpers/fixtures';
 import { statusEvent } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
-import { startPipeline, type Pipeline } from '../helpers/pipeline';
+import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
 
 let p: Pipeline;
 beforeAll(async () => {
-  p = await startPipeline(() => ({ autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] } }));
+  p = await startPipeline(autoReplyOff);
 });
 afterAll(() => p?.close());
 

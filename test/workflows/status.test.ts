@@ -5,11 +5,11 @@ import { createMessageActivities } from '../../src/activities/messages';
 import type { VesperEvent } from '../../src/workflows/contracts';
 import { receivedMessage, statusEvent } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
-import { startPipeline, type Pipeline } from '../helpers/pipeline';
+import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
 
 let p: Pipeline;
 beforeAll(async () => {
-  p = await startPipeline(() => ({ autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] } }));
+  p = await startPipeline(autoReplyOff);
 });
 afterAll(() => p?.close());
 
