@@ -17,6 +17,8 @@ export interface AppDeps extends WebhookDeps {
 /** The receiver as a Koa app; it never listens (see server.ts), so tests drive `app.callback()` directly. */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
+  // errors past the middleware, e.g. a socket a client broke mid-answer: a log line, not Koa's stderr dump
+  app.on('error', (err: Error) => deps.logger.warn({ reason: err.message }, 'connection error'));
   // outermost, so it sees the final status of every webhook request, errors included
   app.use(async (ctx, next) => {
     if (ctx.path !== deps.webhookPath) return next();

@@ -3,6 +3,8 @@ import { badRequest } from './errors';
 
 const MAX_TYPE_LENGTH = 128;
 const MAX_ID_LENGTH = 256;
+/** Vesper's events are 3 levels deep; far deeper ones would overflow the stack of the hand-off's serializer. */
+export const MAX_JSON_DEPTH = 32;
 
 /** Parses and checks a verified body: the envelope, then the fields each known type needs. */
 export function parseEvent(rawBody: Buffer): VesperEvent {
@@ -13,6 +15,8 @@ export function parseEvent(rawBody: Buffer): VesperEvent {
     throw badRequest('body is not valid JSON');
   }
   if (!isObject(body)) throw badRequest('body must be a JSON object');
+  if (deeperThan(body, MAX_JSON_DEPTH))
+    throw badRequest(`body must not be nested more than ${MAX_JSON_DEPTH} levels deep`);
   const { type, timestamp, data } = body;
   requireString('type', type, MAX_TYPE_LENGTH);
   requireString('timestamp', timestamp, MAX_ID_LENGTH);
@@ -42,4 +46,15 @@ function requireString(
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Iterative, so a 100,000-level body cannot overflow the stack here either. */
+function deeperThan(root: object, maxDepth: number): boolean {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 1 }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    if (next.depth > maxDepth) return true;
+    for (const child of Object.values(next.value)) pending.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
 }

@@ -19,6 +19,20 @@ export interface TemporalConfig {
   taskQueue: string;
 }
 
+/** What bounds one client's hold on the receiver's HTTP server (see src/api/http-server.ts). */
+export interface HttpServerConfig {
+  /** A request whose headers are not all in by then gets 408 and its socket closed (slowloris). */
+  headersTimeoutMs: number;
+  /** The same for the whole request, body included. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive socket is closed after this; above a load balancer's usual 60 s idle timeout. */
+  keepAliveTimeoutMs: number;
+  /** Larger request headers get 431. */
+  maxHeaderBytes: number;
+  /** Connections beyond this many open ones are closed on arrival; 0: no cap. */
+  maxConnections: number;
+}
+
 export interface ApiConfig {
   host: string;
   /** Where signed but unusable events are kept. */
@@ -31,6 +45,7 @@ export interface ApiConfig {
   /** Upper bound on the durable hand-off; past it the sender gets a 503 and retries. */
   startTimeoutMs: number;
   temporal: TemporalConfig;
+  http: HttpServerConfig;
   logLevel: LogLevel;
 }
 
@@ -100,7 +115,8 @@ function vesperConfig(read: Reader): VesperConfig {
     apiUrl:
       read.url('VESPER_API_URL', read.string('VESPER_API_URL', 'https://api.vespergateway.com/v1')) ?? '',
     apiKey: read.optional('VESPER_API_KEY') ?? '',
-    timeoutMs: read.integer('VESPER_TIMEOUT_MS', 10_000, 100, 120_000),
+    // an attempt must fit in the send activity's 30 s start-to-close timeout (src/workflows/retry-policies.ts)
+    timeoutMs: read.integer('VESPER_TIMEOUT_MS', 10_000, 100, 25_000),
   };
 }
 
@@ -109,6 +125,21 @@ function temporalConfig(read: Reader): TemporalConfig {
     address: read.string('TEMPORAL_ADDRESS', 'localhost:7233'),
     namespace: read.string('TEMPORAL_NAMESPACE', 'default'),
     taskQueue: read.string('TEMPORAL_TASK_QUEUE', DEFAULT_TASK_QUEUE),
+  };
+}
+
+function httpServerConfig(read: Reader): HttpServerConfig {
+  const headersTimeoutMs = read.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = read.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  // node refuses a header timeout longer than the request timeout
+  if (headersTimeoutMs > requestTimeoutMs)
+    read.problems.push('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: read.integer('HTTP_KEEPALIVE_TIMEOUT_MS', 65_000, 100, 3_600_000),
+    maxHeaderBytes: 16 * 1024,
+    maxConnections: read.integer('HTTP_MAX_CONNECTIONS', 0, 0, 1_000_000),
   };
 }
 
@@ -126,6 +157,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     bodyLimitBytes: read.integer('WEBHOOK_BODY_LIMIT_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
     startTimeoutMs: read.integer('TEMPORAL_START_TIMEOUT_MS', 5000, 100, 60_000),
     temporal: temporalConfig(read),
+    http: httpServerConfig(read),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   });
 }

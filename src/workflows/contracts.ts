@@ -134,14 +134,25 @@ export interface EventKeyParts {
  * - `<type>:<sessionId>:<messageId>` for message.* events;
  * - `<type>:<sessionId>:<timestamp>` for session.* events;
  * - `<type>:<sessionId or ->:<first 32 hex of sha256(body)>` for anything else.
- * Each part has `%`, `:`, white space and control characters percent-encoded so parts cannot run together.
- * A key over MAX_EVENT_KEY_LENGTH becomes `<type>:~:<first 32 hex of sha256(body)>`.
+ * Each part has `%`, `:`, white space, control characters and lone surrogates percent-encoded so parts cannot
+ * run together.
+ * A key over MAX_EVENT_KEY_LENGTH UTF-8 bytes becomes `<type>:~:<first 32 hex of sha256(body)>`.
  */
 export function buildEventKey(parts: EventKeyParts): string {
   const key = naturalKey(parts);
-  // Temporal caps workflow IDs (1,000 characters by default); an oversized key falls back to the body digest
-  if (key.length <= MAX_EVENT_KEY_LENGTH) return key;
-  return `${encodeKeyPart(parts.type).slice(0, 128)}:~:${parts.bodySha256.slice(0, 32)}`;
+  // Temporal caps workflow IDs (1,000 UTF-8 bytes by default); an oversized key falls back to the body digest
+  if (utf8Length(key) <= MAX_EVENT_KEY_LENGTH) return key;
+  const type = Array.from(encodeKeyPart(parts.type)).slice(0, 128).join(''); // whole characters only
+  return `${type}:~:${parts.bodySha256.slice(0, 32)}`;
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
 }
 
 function naturalKey(parts: EventKeyParts): string {
@@ -157,12 +168,16 @@ function naturalKey(parts: EventKeyParts): string {
   return `${type}:${session}:${parts.bodySha256.slice(0, 32)}`;
 }
 
+// lone surrogates too: Temporal stores IDs as UTF-8, which would turn each into U+FFFD and merge distinct keys
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
-const UNSAFE_KEY_CHARS = /[%:\s\u0000-\u001f\u007f]/gu;
+const UNSAFE_KEY_CHARS = /[%:\s\u0000-\u001f\u007f\ud800-\udfff]/gu;
 
+/** `%XX` up to U+00FF, `%uXXXX` above (fixed widths, so two different parts never encode alike). */
 export function encodeKeyPart(part: string): string {
-  return part.replace(
-    UNSAFE_KEY_CHARS,
-    (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`,
-  );
+  return part.replace(UNSAFE_KEY_CHARS, (c) => {
+    const code = c.charCodeAt(0);
+    return code > 0xff
+      ? `%u${code.toString(16).padStart(4, '0').toUpperCase()}`
+      : `%${code.toString(16).padStart(2, '0').toUpperCase()}`;
+  });
 }

@@ -12,11 +12,12 @@ import { signedHeaders } from '../helpers/signed-request';
 import { connectToRedis } from '../helpers/temporal';
 
 const SECRET = 'entry-point-secret-value';
+const API_KEY = 'entry-point-vesper-api-key';
 let entry: EntryPoints;
 let connection: Connection;
 
 beforeAll(async () => {
-  entry = await startEntryPoints({ WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'debug' });
+  entry = await startEntryPoints({ WEBHOOK_SECRET: SECRET, VESPER_API_KEY: API_KEY, LOG_LEVEL: 'debug' });
   connection = await Connection.connect({ address: inject('temporalAddress') });
 });
 
@@ -50,6 +51,7 @@ describe('production entry points', () => {
     const logs = `${entry.api.recentOutput()}\n${entry.worker.recentOutput()}`;
     expect(entry.api.recentOutput()).toContain('"outcome":"accepted"');
     expect(logs).not.toContain(SECRET);
+    expect(logs).not.toContain(API_KEY);
     expect(logs).not.toContain(signedHeaders(body, SECRET)['x-vesper-signature']);
   });
 });

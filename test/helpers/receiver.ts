@@ -1,13 +1,16 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
+import { createHttpServer } from '../../src/api/http-server';
 import { createApiMetrics } from '../../src/api/metrics';
 import { createReadinessCheck } from '../../src/api/readiness';
 import { createRejectedStore } from '../../src/api/rejected-events';
 import { createTemporalStarter } from '../../src/api/start-event';
+import { loadApiConfig, type HttpServerConfig } from '../../src/config';
+import type { Logger } from '../../src/logger';
 import { TEST_SECRET } from './signed-request';
 
 export interface RunningReceiver {
@@ -15,6 +18,7 @@ export interface RunningReceiver {
   url: string;
   /** http://127.0.0.1:<port> */
   origin: string;
+  server: http.Server;
   close(): Promise<void>;
 }
 
@@ -25,6 +29,9 @@ export interface ReceiverOptions {
   secrets?: string[];
   startTimeoutMs?: number;
   bodyLimitBytes?: number;
+  /** The server's limits; default: production's, as loadApiConfig gives them with no HTTP_* variable set. */
+  http?: HttpServerConfig;
+  logger?: Logger;
 }
 
 /** The real receiver (real Temporal hand-off, real Redis store) on a free loopback port. */
@@ -40,14 +47,18 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     keepRejected: createRejectedStore(options.redis),
     checkReady: createReadinessCheck(options.client, 'default', options.redis),
     metrics: createApiMetrics(),
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
   });
-  const server = http.createServer(app.callback());
+  const server = createHttpServer(
+    app.callback(),
+    options.http ?? loadApiConfig({ WEBHOOK_SECRET: TEST_SECRET }).http,
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: `${origin}/webhooks/whatsapp`,
     origin,
+    server,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

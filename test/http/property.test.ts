@@ -2,7 +2,6 @@
  * Property: over random and mutated requests the receiver never answers 5xx, never starts a workflow or keeps an
  * event without a valid signature over the exact bytes, and never logs a secret, a signature or a whole body.
  */
-import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -12,62 +11,26 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
 import type { ProcessEventInput } from '../../src/workflows/contracts';
-import { loadFixture } from '../helpers/fixtures';
+import {
+  bodyArb,
+  garbageHeaderArb,
+  isValidSignature,
+  mutate,
+  MUTATIONS,
+  seedBodies,
+  SIGNATURE_KINDS,
+  signatureFor,
+} from '../helpers/hostile-input';
 import { TEST_SECRET } from '../helpers/signed-request';
 
 const RUNS = 1200;
-const hmac = (body: Buffer, secret: string) => createHmac('sha256', secret).update(body).digest('hex');
-
-/** Independent of src/api/signature.ts: what a valid header looks like for these exact bytes. */
-function isValidSignature(header: string | undefined, body: Buffer): boolean {
-  if (header === undefined) return false;
-  const hex = header
-    .trim()
-    .toLowerCase()
-    .replace(/^sha256=/, '');
-  return hex === hmac(body, TEST_SECRET);
-}
-
-const seedBodies = (
-  ['message-received', 'message-delivered', 'message-with-media', 'session-disconnected'] as const
-).map((name) => Buffer.from(JSON.stringify(loadFixture(name))));
-
-const bodyArb: fc.Arbitrary<Buffer> = fc.oneof(
-  fc.constantFrom(...seedBodies),
-  fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
-  fc.json({ maxDepth: 4 }).map((text) => Buffer.from(text)),
-  fc.integer({ min: 2049, max: 20_000 }).map((size) => Buffer.alloc(size, '{')),
-  fc
-    .record({
-      type: fc.oneof(
-        fc.constantFrom('message.received', 'message.read', 'session.connected', 'group.updated'),
-        fc.string(),
-      ),
-      timestamp: fc.oneof(fc.string(), fc.integer()),
-      data: fc.dictionary(
-        fc.constantFrom('messageId', 'sessionId', 'text', '__proto__', 'constructor'),
-        fc.jsonValue(),
-      ),
-    })
-    .map((event) => Buffer.from(JSON.stringify(event))),
-);
-
-type SignatureKind = 'valid' | 'prefixed-upper' | 'other-secret' | 'random-hex' | 'garbage' | 'missing';
-type Mutation = 'none' | 'flip-byte' | 'truncate' | 'append';
 
 const requestArb = fc.record({
   body: bodyArb,
-  signature: fc.constantFrom<SignatureKind>(
-    'valid',
-    'prefixed-upper',
-    'other-secret',
-    'random-hex',
-    'garbage',
-    'missing',
-  ),
-  mutation: fc.constantFrom<Mutation>('none', 'none', 'flip-byte', 'truncate', 'append'),
+  signature: fc.constantFrom(...SIGNATURE_KINDS),
+  mutation: fc.constantFrom(...MUTATIONS),
   randomHex: fc.stringMatching(/^[0-9a-f]{64}$/),
-  garbage: fc.string({ maxLength: 80 }).filter((s) => /^[\x20-\x7e]*$/.test(s)),
+  garbage: garbageHeaderArb,
   contentType: fc.constantFrom(
     'application/json',
     'application/json',
@@ -78,38 +41,6 @@ const requestArb = fc.record({
   ),
   position: fc.nat(),
 });
-
-function signatureFor(
-  kind: SignatureKind,
-  signed: Buffer,
-  randomHex: string,
-  garbage: string,
-): string | undefined {
-  switch (kind) {
-    case 'valid':
-      return hmac(signed, TEST_SECRET);
-    case 'prefixed-upper':
-      return `sha256=${hmac(signed, TEST_SECRET).toUpperCase()}`;
-    case 'other-secret':
-      return hmac(signed, 'someone-else');
-    case 'random-hex':
-      return randomHex;
-    case 'garbage':
-      return garbage;
-    case 'missing':
-      return undefined;
-  }
-}
-
-function mutate(body: Buffer, mutation: Mutation, position: number): Buffer {
-  if (mutation === 'none' || body.length === 0) return mutation === 'append' ? Buffer.from(' ') : body;
-  const copy = Buffer.from(body);
-  const at = position % copy.length;
-  if (mutation === 'flip-byte') copy[at] = (copy[at] ?? 0) ^ 0x01;
-  if (mutation === 'truncate') return copy.subarray(0, at);
-  if (mutation === 'append') return Buffer.concat([copy, Buffer.from('\n')]);
-  return copy;
-}
 
 let server: http.Server | undefined;
 afterAll(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));

@@ -64,7 +64,28 @@ describe('POST /webhooks/whatsapp (app.callback())', () => {
     const res = await http.post('/webhooks/whatsapp').set(signedHeaders(big)).send(big);
     expect(res.status).toBe(413);
     expect(res.body.error).toBe('request body is too large');
+    // the rest of the body was never read, so the connection cannot carry another request
+    expect(res.headers.connection).toBe('close');
     expect(rejected).toHaveLength(0);
+  });
+
+  it('answers 415 to an unknown Content-Encoding and 400 to a body that does not decode, never 500', async () => {
+    const { http, started } = fakeReceiver();
+    const unknown = await http
+      .post('/webhooks/whatsapp')
+      .set({ ...signedHeaders(body), 'content-encoding': 'x-snappy' })
+      .send(body);
+    expect([unknown.status, unknown.body.error]).toEqual([415, 'Unsupported Content-Encoding: x-snappy']);
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const broken = await http
+        .post('/webhooks/whatsapp')
+        .set({ ...signedHeaders(body), 'content-encoding': encoding })
+        .send(body);
+      expect(broken.status).toBe(400);
+      expect(broken.body.error).toMatch(/could not be decoded/);
+      expect(broken.headers.connection).toBe('close');
+    }
+    expect(started).toHaveLength(0);
   });
 
   it('keeps a signed but unusable event and answers 400 with its ID', async () => {
@@ -85,6 +106,11 @@ describe('POST /webhooks/whatsapp (app.callback())', () => {
           data: { sessionId: 's', messageId: 'm'.repeat(300) },
         }),
         'at most 256',
+      ],
+      [
+        // deeper than the hand-off's serializer can take: kept, never a 503 retried forever
+        `{"type":"group.updated","timestamp":"t","data":{"deep":${'['.repeat(40)}${']'.repeat(40)}}}`,
+        'nested more than 32 levels',
       ],
     ] as const) {
       const res = await http.post('/webhooks/whatsapp').set(signedHeaders(bad)).send(bad);

@@ -35,6 +35,31 @@ describe('loadApiConfig', () => {
     expect(problems.some((p) => p.startsWith('WEBHOOK_SECRET'))).toBe(true);
   });
 
+  it('bounds slow clients with the HTTP_* timeouts, by default 10 s for headers and 30 s for a request', () => {
+    expect(loadApiConfig({ WEBHOOK_SECRET: 's' }).http).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 65_000,
+      maxHeaderBytes: 16 * 1024,
+      maxConnections: 0,
+    });
+    const http = loadApiConfig({
+      WEBHOOK_SECRET: 's',
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '4000',
+      HTTP_KEEPALIVE_TIMEOUT_MS: '3000',
+      HTTP_MAX_CONNECTIONS: '500',
+    }).http;
+    expect(http).toMatchObject({ headersTimeoutMs: 2000, requestTimeoutMs: 4000, maxConnections: 500 });
+    expect(() =>
+      loadApiConfig({
+        WEBHOOK_SECRET: 's',
+        HTTP_HEADERS_TIMEOUT_MS: '5000',
+        HTTP_REQUEST_TIMEOUT_MS: '4000',
+      }),
+    ).toThrow(/HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS/);
+  });
+
   it('reads secrets from WEBHOOK_SECRET_FILE, one per line or comma-separated', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cfg-')), 'secret');
     writeFileSync(file, 'new-secret\nold-secret\n');

@@ -43,4 +43,25 @@ describe('buildEventKey', () => {
     expect(a).toBe('message.received:a%3Ab:c');
     expect(a).not.toBe(b);
   });
+
+  it('encodes lone surrogates, which Temporal would store as U+FFFD, and keeps wide escapes distinct', () => {
+    const key = (sessionId: string) =>
+      buildEventKey({ type: 'session.connected', sessionId, timestamp: 'T', bodySha256: sha });
+    expect(key('a\ud800b')).toBe('session.connected:a%uD800b:T');
+    expect(key('\ud800')).not.toBe(key('\udc00'));
+    expect(key('\ud83d\ude00')).toBe('session.connected:\ud83d\ude00:T'); // a pair is a real character
+    expect(key('\u2028')).toBe('session.connected:%u2028:T');
+    expect(key('\u2028')).not.toBe(key(' 28'));
+    expect(key('\u2028')).not.toBe(key('\ud800'));
+  });
+
+  it('measures the length limit in UTF-8 bytes, as Temporal does, and cuts the fallback at whole characters', () => {
+    const wide = '\u200b'.repeat(200); // 200 characters, 600 bytes
+    const key = buildEventKey({ type: 'message.received', sessionId: wide, messageId: 'M', bodySha256: sha });
+    expect(key).toBe(`message.received:~:${'ab'.repeat(16)}`);
+    const emojiType = '\ud83d\ude00'.repeat(150); // 300 UTF-16 units
+    const fallback = buildEventKey({ type: emojiType, sessionId: 'x', bodySha256: sha });
+    expect(fallback).toBe(`${'\ud83d\ude00'.repeat(128)}:~:${'ab'.repeat(16)}`);
+    expect(/[\ud800-\udfff]/u.test(fallback)).toBe(false); // no half of a pair left behind
+  });
 });
