@@ -12,6 +12,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/bundle-workflows.ts ./scripts/
 RUN npm run build
 
 # --- runtime: production dependencies and dist/ only, as the unprivileged `node` user ---------------------------

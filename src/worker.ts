@@ -1,40 +1,18 @@
 /** Worker entry point: runs the workflows and activities on the task queue until SIGINT/SIGTERM. */
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { Redis } from 'ioredis';
-import { createActivities } from './activities';
+import { NativeConnection } from '@temporalio/worker';
 import { loadWorkerConfig } from './config';
-import { createLogger, toTemporalLogger } from './logger';
-import { startWorkerMonitoring } from './monitoring';
+import { createLogger } from './logger';
+import { createProcessingWorker, installTemporalRuntime } from './processing-worker';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
   const logger = createLogger('worker', config.logLevel);
-  Runtime.install({
-    logger: toTemporalLogger(logger.child({ component: 'temporal-sdk' })),
-    // the SDK's own metrics on loopback; the worker's /metrics serves them together with ours
-    ...(config.metricsPort > 0 && {
-      telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.sdkMetricsPort}` } } },
-    }),
-  });
-  const redis = new Redis(config.redisUrl, { lazyConnect: true });
-  await redis.connect();
+  installTemporalRuntime(config, logger);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const monitoring = startWorkerMonitoring({ config, redis, connection, logger });
-  const worker = await Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    workflowsPath: require.resolve('./workflows'),
-    activities: createActivities({ redis, config, logger }),
-    sinks: monitoring.metrics.sinks,
-    interceptors: { activity: [monitoring.metrics.activityInterceptor] },
-  });
-  logger.info({ taskQueue: config.temporal.taskQueue, metricsPort: config.metricsPort }, 'worker running');
-  // run() resolves once the SDK has handled SIGINT/SIGTERM and in-flight tasks have finished
-  await worker.run();
-  await monitoring.stop();
+  const processing = await createProcessingWorker({ config, connection, logger });
+  // resolves once the SDK has handled SIGINT/SIGTERM and in-flight tasks have finished
+  await processing.run();
   await connection.close();
-  await redis.quit();
   logger.info('worker stopped');
 }
 

@@ -13,18 +13,33 @@ function probe(redis: Redis, e: BenchEvent) {
   return redis.hget(`wa:session:${data.sessionId}`, 'eventKey').then((v) => v === e.eventKey);
 }
 
+/** Whether one event's effects are visible; the chaos run brings its own, stricter one. */
+export type EffectProbe = (redis: Redis, e: BenchEvent) => Promise<boolean>;
+
+export interface EffectPolling {
+  probe?: EffectProbe;
+  /** Pause between batches (default 20 ms). */
+  pauseMs?: number;
+  /** Stop waiting for an event once this says so (the benchmark: it was refused, so it is the sender's). */
+  skip?: (e: BenchEvent) => boolean;
+}
+
 /** Polls until every distinct event has its effect or `timeoutMs` passes; returns ms-since-origin per event key. */
 export async function waitForEffects(
   redis: Redis,
   events: BenchEvent[],
   timeoutMs: number,
+  polling: EffectPolling = {},
 ): Promise<Map<string, number>> {
+  const isDone = polling.probe ?? probe;
   const pending = new Map(events.filter((e) => !e.redelivery).map((e) => [e.eventKey, e]));
   const doneAt = new Map<string, number>();
   const deadline = performance.now() + timeoutMs;
   while (pending.size > 0 && performance.now() < deadline) {
+    if (polling.skip) for (const [key, e] of pending) if (polling.skip(e)) pending.delete(key);
+    if (pending.size === 0) break;
     const batch = [...pending.values()].slice(0, 500);
-    const seen = await Promise.all(batch.map((e) => probe(redis, e)));
+    const seen = await Promise.all(batch.map((e) => isDone(redis, e)));
     const now = performance.now();
     batch.forEach((e, i) => {
       if (seen[i]) {
@@ -32,7 +47,7 @@ export async function waitForEffects(
         pending.delete(e.eventKey);
       }
     });
-    if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, polling.pauseMs ?? 20));
   }
   return doneAt;
 }

@@ -12,7 +12,15 @@ export interface BenchEvent {
   redelivery: boolean;
 }
 
-export function makeEvents(count: number, secret: string, runId: string): BenchEvent[] {
+/** Messages the auto-reply rules must leave unanswered (the chaos run checks them); the benchmark uses none. */
+export interface EventMix {
+  /** Every n-th received message comes from a group (`isGroup`, a `@g.us` sender). */
+  groupEvery?: number;
+  /** Every n-th received message (not already a group one) is our own (`fromMe`). */
+  ownEvery?: number;
+}
+
+export function makeEvents(count: number, secret: string, runId: string, mix: EventMix = {}): BenchEvent[] {
   const events: BenchEvent[] = [];
   const messages: string[] = [];
   const statusesSent: Record<string, number> = {};
@@ -29,19 +37,24 @@ export function makeEvents(count: number, secret: string, runId: string): BenchE
     if (roll < 6 || messages.length === 0) {
       const messageId = `M${runId}${i}`;
       messages.push(messageId);
+      const group = !!mix.groupEvery && messages.length % mix.groupEvery === 0;
+      const own = !group && !!mix.ownEvery && messages.length % mix.ownEvery === 0;
       event = {
         type: 'message.received',
         timestamp: new Date(ts * 1000).toISOString(),
         data: {
           messageId,
           sessionId: session,
-          from: `90555${String(1_000_000 + i).slice(-7)}@s.whatsapp.net`,
+          from: group
+            ? `120363${String(1_000_000 + i).slice(-7)}@g.us`
+            : `90555${String(1_000_000 + i).slice(-7)}@s.whatsapp.net`,
           fromName: 'Bench User',
           to: '905559876543@s.whatsapp.net',
           text: 'Hello, I need help with my order',
           timestamp: ts,
-          isGroup: false,
+          isGroup: group,
           hasMedia: false,
+          ...(own && { fromMe: true }),
         },
       };
     } else if (roll < 9) {

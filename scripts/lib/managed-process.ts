@@ -72,6 +72,13 @@ export class ManagedProcess {
     this.signalGroup('SIGKILL'); // anything the child left behind in its group
   }
 
+  /** A crash, not a stop: `signal` (SIGKILL by default) to the whole group at once; resolves once it is gone. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.running || this.child.pid === undefined) return;
+    this.signalGroup(signal);
+    await this.exited;
+  }
+
   private signalGroup(signal: NodeJS.Signals): void {
     try {
       if (this.child.pid !== undefined) process.kill(-this.child.pid, signal);

@@ -18,6 +18,16 @@ const CLI_SEARCH_ATTRIBUTE_TYPES = {
 
 export const RETENTION = '168h';
 
+/**
+ * One partition per task queue: the default four make matching forward tasks and polls between partitions,
+ * which a single dev server on a few cores pays for in CPU (npm run bench: matching AddWorkflowTask per event
+ * 2.44 → 1.63). One partition carries far more than one dev server can run.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = {
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+} as const;
+
 export interface TemporalDevServerOptions {
   binary: string;
   port: number;
@@ -28,6 +38,12 @@ export interface TemporalDevServerOptions {
   /** `--sqlite-pragma` values, e.g. `journal_mode=wal`. */
   sqlitePragmas?: string[];
   namespace?: string;
+  /** Serve the server's Prometheus metrics on this port (loopback). */
+  metricsPort?: number;
+  /** `--dynamic-config-value` settings, e.g. `{ 'system.enableEagerWorkflowStart': true }`. */
+  dynamicConfig?: Record<string, string | number | boolean>;
+  /** Extra environment for the server process, e.g. `GOGC`. */
+  env?: Record<string, string>;
   echo?: boolean;
   readyTimeoutMs?: number;
 }
@@ -57,10 +73,17 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   }
   for (const pragma of options.sqlitePragmas ?? []) args.push('--sqlite-pragma', pragma);
   if (namespace !== 'default') args.push('--namespace', namespace);
+  if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
+  for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig })) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
   for (const key of Object.values(SEARCH_ATTRIBUTES)) {
     args.push('--search-attribute', `${key.name}=${CLI_SEARCH_ATTRIBUTE_TYPES[key.type]}`);
   }
-  const server = new ManagedProcess('temporal', options.binary, args, { echo: options.echo });
+  const server = new ManagedProcess('temporal', options.binary, args, {
+    echo: options.echo,
+    env: { ...process.env, ...options.env },
+  });
   const address = `127.0.0.1:${options.port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
@@ -100,6 +123,8 @@ export interface RedisServerOptions {
   port: number;
   /** Directory for the append-only file; omit for a throwaway in-memory Redis (tests). */
   dataDir?: string;
+  /** With `dataDir`: when the AOF is fsynced (Redis's default, `everysec`, may lose ~1 s of writes to a crash). */
+  appendfsync?: 'always' | 'everysec' | 'no';
   echo?: boolean;
 }
 
@@ -108,6 +133,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Run
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
     args.push('--dir', options.dataDir, '--appendonly', 'yes');
+    if (options.appendfsync) args.push('--appendfsync', options.appendfsync);
   } else {
     args.push('--appendonly', 'no');
   }

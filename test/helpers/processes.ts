@@ -17,28 +17,9 @@ export interface EntryPoints {
  * environment, against the run's dev server and Redis, on a task queue of their own.
  */
 export async function startEntryPoints(extraEnv: Record<string, string> = {}): Promise<EntryPoints> {
-  const apiPort = await getFreePort();
-  const workerMetricsPort = await getFreePort();
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOST: '127.0.0.1',
-    PORT: String(apiPort),
-    WORKER_METRICS_PORT: String(workerMetricsPort),
-    WORKER_SDK_METRICS_PORT: String(await getFreePort()),
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    TEMPORAL_TASK_QUEUE: uniqueId('tq'),
-    REDIS_URL: inject('redisUrl'),
-    ...extraEnv,
-  };
-  const spawn = (label: string, file: string) =>
-    new ManagedProcess(label, process.execPath, ['--import', 'tsx', file], {
-      cwd: PROJECT_ROOT,
-      env,
-      echo: false,
-      keepLines: 5000,
-    });
-  const api = spawn('api', 'src/api/server.ts');
-  const worker = spawn('worker', 'src/worker.ts');
+  const { env, apiPort, workerMetricsPort } = await entryPointEnv(extraEnv);
+  const api = spawnEntryPoint('api', 'src/api/server.ts', env);
+  const worker = spawnEntryPoint('worker', 'src/worker.ts', env);
   await Promise.all([
     waitForPort(apiPort, '127.0.0.1', 30_000),
     waitForPort(workerMetricsPort, '127.0.0.1', 30_000),
@@ -53,6 +34,32 @@ export async function startEntryPoints(extraEnv: Record<string, string> = {}): P
       await Promise.all([api.stop(), worker.stop()]);
     },
   };
+}
+
+async function entryPointEnv(extraEnv: Record<string, string>) {
+  const apiPort = await getFreePort();
+  const workerMetricsPort = await getFreePort();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOST: '127.0.0.1',
+    PORT: String(apiPort),
+    WORKER_METRICS_PORT: String(workerMetricsPort),
+    WORKER_SDK_METRICS_PORT: String(await getFreePort()),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: uniqueId('tq'),
+    REDIS_URL: inject('redisUrl'),
+    ...extraEnv,
+  };
+  return { env, apiPort, workerMetricsPort };
+}
+
+function spawnEntryPoint(label: string, file: string, env: Record<string, string>): ManagedProcess {
+  return new ManagedProcess(label, process.execPath, ['--import', 'tsx', file], {
+    cwd: PROJECT_ROOT,
+    env,
+    echo: false,
+    keepLines: 5000,
+  });
 }
 
 /** Parses Prometheus text into `name{labels}` → value. */

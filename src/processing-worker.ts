@@ -1,0 +1,75 @@
+/** The Temporal worker as the entry points run it: runtime, Redis, monitoring, workflows and activities. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
+import { Redis } from 'ioredis';
+import { createActivities } from './activities';
+import type { WorkerConfig } from './config';
+import { toTemporalLogger, type Logger } from './logger';
+import { startWorkerMonitoring } from './monitoring';
+
+/** Once per process, before the first connection: the SDK logs through pino and exports its metrics. */
+export function installTemporalRuntime(config: WorkerConfig, logger: Logger): void {
+  Runtime.install({
+    logger: toTemporalLogger(logger.child({ component: 'temporal-sdk' })),
+    // the SDK's own metrics on loopback; the worker's /metrics serves them together with ours
+    ...(config.metricsPort > 0 && {
+      telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.sdkMetricsPort}` } } },
+    }),
+  });
+}
+
+/**
+ * `npm run build` bundles the workflows next to the compiled entry points; a worker run from dist/ loads that
+ * bundle instead of running webpack at every start (a restarted worker is ready sooner). Run from sources (tsx),
+ * there is no bundle and the worker bundles src/workflows itself.
+ */
+const PREBUILT_BUNDLE = path.join(__dirname, 'workflow-bundle.js');
+
+function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  return existsSync(PREBUILT_BUNDLE)
+    ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
+    : { workflowsPath: require.resolve('./workflows') };
+}
+
+export interface ProcessingWorker {
+  worker: Worker;
+  /** Runs until SIGINT/SIGTERM (handled by the SDK) and in-flight tasks are done, then closes Redis and metrics. */
+  run(): Promise<void>;
+}
+
+export async function createProcessingWorker(deps: {
+  config: WorkerConfig;
+  connection: NativeConnection;
+  logger: Logger;
+}): Promise<ProcessingWorker> {
+  const { config, connection, logger } = deps;
+  const redis = new Redis(config.redisUrl, { lazyConnect: true });
+  await redis.connect();
+  const monitoring = startWorkerMonitoring({ config, redis, connection, logger });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...workflowCode(),
+    activities: createActivities({ redis, config, logger }),
+    sinks: monitoring.metrics.sinks,
+    interceptors: { activity: [monitoring.metrics.activityInterceptor] },
+  });
+  logger.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      metricsPort: config.metricsPort,
+      workflows: existsSync(PREBUILT_BUNDLE) ? 'prebuilt bundle' : 'bundled at start',
+    },
+    'worker running',
+  );
+  return {
+    worker,
+    async run() {
+      await worker.run();
+      await monitoring.stop();
+      await redis.quit();
+    },
+  };
+}
