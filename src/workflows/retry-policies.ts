@@ -18,9 +18,13 @@ export const RETRY_POLICIES = {
       nonRetryableErrorTypes: [FAILURE_TYPES.invalidEvent],
     },
   },
-  /** Calls to Vesper: each attempt bounded by VESPER_TIMEOUT_MS inside; 8 attempts spread over ~12 min. */
+  /**
+   * Calls to Vesper: each attempt bounded by VESPER_TIMEOUT_MS (≤ 25 s) inside; 8 attempts spread over ~12 min.
+   * The start-to-close timeout is also how long a send caught by a worker crash waits before its retry: keep it
+   * just above the HTTP timeout (npm run chaos: 2 min here held auto-replies back after each SIGKILL).
+   */
   outboundHttp: {
-    startToCloseTimeout: '2 minutes',
+    startToCloseTimeout: '30 seconds',
     retry: {
       initialInterval: '2 seconds',
       backoffCoefficient: 2,

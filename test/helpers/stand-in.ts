@@ -11,6 +11,8 @@ export interface RecordedRequest {
   duplicate: boolean;
   /** This request was answered 2xx for the first time for its key: it had the API's effect (a message sent). */
   effect: boolean;
+  /** When it arrived (epoch ms). */
+  at: number;
 }
 
 export interface Reply {
@@ -88,6 +90,7 @@ export class StandIn {
       idempotencyKey: key,
       duplicate: earlier !== undefined,
       effect,
+      at: Date.now(),
     });
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (res.destroyed) return;

@@ -1,0 +1,99 @@
+/**
+ * What reached the stand-ins. An effect is a key answered 2xx for the first time (a retry after a 500 had none).
+ * The Vesper stand-in honours Idempotency-Key as the product assumes Vesper does: the same key answered 2xx again
+ * is a resend the key absorbs (counted, not an effect); a second effect for the same message under another key
+ * is a duplicate. The alert webhook is taken as not idempotent: any repeated alert key is a duplicate.
+ */
+import type { RecordedRequest, StandIn } from '../../test/helpers/stand-in';
+import type { Expectations } from './expectations';
+import { AUTO_REPLY_TEXT } from './stack';
+
+export interface StandInFindings {
+  /** Event key → why its effect is missing. */
+  missing: Map<string, string>;
+  repliesSent: number;
+  /** Keys answered 2xx more than once (each extra answer counted): absorbed by the Idempotency-Key. */
+  vesperSameKeyResends: number;
+  /** Messages that got more than one auto-reply effect (each extra counted): a duplicate the key did not stop. */
+  vesperDuplicateEffects: number;
+  /** Which keys, and when each 2xx answer went out (s since the load started). */
+  duplicateExamples: string[];
+  /** Replies to messages the rules must leave unanswered. */
+  unexpectedReplies: number;
+  /** Replies to the wrong session or contact, or with the wrong text. */
+  wrongReplies: number;
+  /** Sends answered 500 (the injected outage). */
+  vesperRefused: number;
+  disconnectAlerts: number;
+  alertDuplicates: number;
+  unexpectedAlerts: number;
+  deadLetterAlerts: number;
+  trendAlerts: number;
+}
+
+export function checkStandIns(
+  vesper: StandIn,
+  alerts: StandIn,
+  expected: Expectations,
+  loadStartedAt: number,
+): StandInFindings {
+  const missing = new Map<string, string>();
+  const sends = effectsByKey(vesper.requests);
+  let wrongReplies = 0;
+  for (const [key, reply] of expected.replies) {
+    const send = sends.get(key);
+    if (!send) {
+      missing.set(key, 'auto-reply never answered 2xx by Vesper');
+      continue;
+    }
+    const body = send.body as { session?: unknown; to?: unknown; text?: unknown };
+    if (body.session !== reply.sessionId || body.to !== reply.to || body.text !== AUTO_REPLY_TEXT)
+      wrongReplies++;
+  }
+  const alertEffects = effectsByKey(alerts.requests);
+  for (const alertKey of expected.disconnectAlerts) {
+    if (!alertEffects.has(alertKey))
+      missing.set(alertKey.slice('session-disconnected:'.length), 'no alert sent');
+  }
+  const alertKeys = [...alertEffects.keys()];
+  return {
+    missing,
+    repliesSent: [...sends.keys()].filter((k) => expected.replies.has(k)).length,
+    vesperSameKeyResends: vesper.requests.filter((r) => r.duplicate).length,
+    vesperDuplicateEffects: extraEffectsPerRecipient([...sends.values()]),
+    duplicateExamples: [...vesper.requests, ...alerts.requests]
+      .filter((r) => r.duplicate)
+      .slice(0, 5)
+      .map((dup) => {
+        const answers = [...vesper.requests, ...alerts.requests].filter(
+          (r) => r.idempotencyKey === dup.idempotencyKey && (r.effect || r.duplicate),
+        );
+        const times = answers.map((r) => `${((r.at - loadStartedAt) / 1000).toFixed(1)} s`);
+        return `${dup.idempotencyKey}: answered 2xx at ${times.join(', ')}`;
+      }),
+    unexpectedReplies: [...sends.keys()].filter((k) => !expected.replies.has(k)).length,
+    wrongReplies,
+    vesperRefused: vesper.requests.filter((r) => !r.effect && !r.duplicate).length,
+    disconnectAlerts: alertKeys.filter((k) => expected.disconnectAlerts.has(k)).length,
+    alertDuplicates: alerts.requests.filter((r) => r.duplicate).length,
+    unexpectedAlerts: alertKeys.filter((k) => k.startsWith('session-') && !expected.disconnectAlerts.has(k))
+      .length,
+    deadLetterAlerts: alertKeys.filter((k) => k.startsWith('dead-letter:')).length,
+    trendAlerts: alertKeys.filter((k) => k.startsWith('trend:')).length,
+  };
+}
+
+/** Each message gets its reply to its own sender (a contact per message in the load): more than one is extra. */
+function extraEffectsPerRecipient(effects: RecordedRequest[]): number {
+  const perRecipient = new Map<string, number>();
+  for (const e of effects) {
+    const { session, to } = e.body as { session?: unknown; to?: unknown };
+    const recipient = `${String(session)}|${String(to)}`;
+    perRecipient.set(recipient, (perRecipient.get(recipient) ?? 0) + 1);
+  }
+  return [...perRecipient.values()].reduce((extra, n) => extra + n - 1, 0);
+}
+
+function effectsByKey(requests: RecordedRequest[]): Map<string, RecordedRequest> {
+  return new Map(requests.filter((r) => r.effect).map((r) => [r.idempotencyKey ?? '', r]));
+}
