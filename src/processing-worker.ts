@@ -26,12 +26,6 @@ export function installTemporalRuntime(config: WorkerConfig, logger: Logger): vo
  */
 const PREBUILT_BUNDLE = path.join(__dirname, 'workflow-bundle.js');
 
-function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  return existsSync(PREBUILT_BUNDLE)
-    ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
-    : { workflowsPath: require.resolve('./workflows') };
-}
-
 export interface ProcessingWorker {
   worker: Worker;
   /** Runs until SIGINT/SIGTERM (handled by the SDK) and in-flight tasks are done, then closes Redis and metrics. */
@@ -47,11 +41,14 @@ export async function createProcessingWorker(deps: {
   const redis = new Redis(config.redisUrl, { lazyConnect: true });
   await redis.connect();
   const monitoring = startWorkerMonitoring({ config, redis, connection, logger });
+  const prebuilt = existsSync(PREBUILT_BUNDLE);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...workflowCode(),
+    ...(prebuilt
+      ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
+      : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities({ redis, config, logger }),
     sinks: monitoring.metrics.sinks,
     interceptors: { activity: [monitoring.metrics.activityInterceptor] },
@@ -60,7 +57,7 @@ export async function createProcessingWorker(deps: {
     {
       taskQueue: config.temporal.taskQueue,
       metricsPort: config.metricsPort,
-      workflows: existsSync(PREBUILT_BUNDLE) ? 'prebuilt bundle' : 'bundled at start',
+      workflows: prebuilt ? 'prebuilt bundle' : 'bundled at start',
     },
     'worker running',
   );
