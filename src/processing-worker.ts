@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { createActivities } from './activities';
 import type { WorkerConfig } from './config';
 import { toTemporalLogger, type Logger } from './logger';
@@ -26,6 +26,12 @@ export function installTemporalRuntime(config: WorkerConfig, logger: Logger): vo
  */
 const PREBUILT_BUNDLE = path.join(__dirname, 'workflow-bundle.js');
 
+/**
+ * The activities' Redis client: a command that gets no answer fails after 5 s (below the storage steps' 10 s
+ * start-to-close timeout), so a stalled Redis costs an attempt, not an attempt still running beside its retry.
+ */
+export const WORKER_REDIS_OPTIONS: RedisOptions = { commandTimeout: 5000 };
+
 export interface ProcessingWorker {
   worker: Worker;
   /** Runs until SIGINT/SIGTERM (handled by the SDK) and in-flight tasks are done, then closes Redis and metrics. */
@@ -38,7 +44,7 @@ export async function createProcessingWorker(deps: {
   logger: Logger;
 }): Promise<ProcessingWorker> {
   const { config, connection, logger } = deps;
-  const redis = new Redis(config.redisUrl, { lazyConnect: true });
+  const redis = new Redis(config.redisUrl, { ...WORKER_REDIS_OPTIONS, lazyConnect: true });
   await redis.connect();
   const monitoring = startWorkerMonitoring({ config, redis, connection, logger });
   const prebuilt = existsSync(PREBUILT_BUNDLE);

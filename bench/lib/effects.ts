@@ -1,16 +1,19 @@
 /** When each event's effects are visible in Redis: the moment "processed" means for all three systems alike. */
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../../src/activities/redis-keys';
 import type { BenchEvent } from './load';
 
 function probe(redis: Redis, e: BenchEvent) {
   const { type, data } = e.event;
-  if (type === 'message.received') return redis.get(`wa:autoreply:${e.eventKey}`).then((v) => v === 'sent');
+  const sessionId = data.sessionId ?? '';
+  if (type === 'message.received')
+    return redis.get(redisKeys.autoReply(e.eventKey)).then((v) => v === 'sent');
   if (type.startsWith('message.')) {
     return redis
-      .sismember(`wa:msg:${data.sessionId}:${data.messageId}:status-events`, e.eventKey)
+      .sismember(redisKeys.messageStatusEvents(sessionId, data.messageId ?? ''), e.eventKey)
       .then((v) => v === 1);
   }
-  return redis.hget(`wa:session:${data.sessionId}`, 'eventKey').then((v) => v === e.eventKey);
+  return redis.hget(redisKeys.session(sessionId), 'eventKey').then((v) => v === e.eventKey);
 }
 
 /** Whether one event's effects are visible; the chaos run brings its own, stricter one. */

@@ -24,6 +24,8 @@ export function makeEvents(count: number, secret: string, runId: string, mix: Ev
   const events: BenchEvent[] = [];
   const messages: string[] = [];
   const statusesSent: Record<string, number> = {};
+  // one second apart, ending now: live events, inside the receiver's acceptance window
+  const firstTs = Math.floor(Date.now() / 1000) - count;
   for (let i = 0; i < count; i++) {
     const earlier = events[Math.floor(i / 2)];
     if (i % 100 === 99 && earlier) {
@@ -33,7 +35,7 @@ export function makeEvents(count: number, secret: string, runId: string, mix: Ev
     const roll = i % 10;
     const session = `bench-${runId}`;
     let event: VesperEvent;
-    const ts = 1710495000 + i;
+    const ts = firstTs + i;
     if (roll < 6 || messages.length === 0) {
       const messageId = `M${runId}${i}`;
       messages.push(messageId);

@@ -1,9 +1,10 @@
 /**
  * What reached the stand-ins. An effect is a key answered 2xx for the first time (a retry after a 500 had none).
- * The Vesper stand-in honours Idempotency-Key as the product assumes Vesper does: the same key answered 2xx again
+ * The Vesper stand-in honours Idempotency-Key (Vesper's docs promise nothing; see the README): the same key answered 2xx again
  * is a resend the key absorbs (counted, not an effect); a second effect for the same message under another key
  * is a duplicate. The alert webhook is taken as not idempotent: any repeated alert key is a duplicate.
  */
+import { asciiIdempotencyKey } from '../../src/activities/http';
 import type { RecordedRequest, StandIn } from '../../test/helpers/stand-in';
 import type { Expectations } from './expectations';
 import { AUTO_REPLY_TEXT } from './stack';
@@ -38,10 +39,12 @@ export function checkStandIns(
   loadStartedAt: number,
 ): StandInFindings {
   const missing = new Map<string, string>();
+  // Idempotency-Key carries a digest of the event key (header values must be ASCII)
   const sends = effectsByKey(vesper.requests);
+  const expectedSends = new Set([...expected.replies.keys()].map(asciiIdempotencyKey));
   let wrongReplies = 0;
   for (const [key, reply] of expected.replies) {
-    const send = sends.get(key);
+    const send = sends.get(asciiIdempotencyKey(key));
     if (!send) {
       missing.set(key, 'auto-reply never answered 2xx by Vesper');
       continue;
@@ -50,7 +53,10 @@ export function checkStandIns(
     if (body.session !== reply.sessionId || body.to !== reply.to || body.text !== AUTO_REPLY_TEXT)
       wrongReplies++;
   }
-  const alertEffects = effectsByKey(alerts.requests);
+  // alerts by the key in their body, which the stand-in sees as its digest
+  const alertEffects = new Map(
+    alerts.requests.filter((r) => r.effect).map((r) => [(r.body as { alertKey?: string }).alertKey ?? '', r]),
+  );
   for (const alertKey of expected.disconnectAlerts) {
     if (!alertEffects.has(alertKey))
       missing.set(alertKey.slice('session-disconnected:'.length), 'no alert sent');
@@ -58,7 +64,7 @@ export function checkStandIns(
   const alertKeys = [...alertEffects.keys()];
   return {
     missing,
-    repliesSent: [...sends.keys()].filter((k) => expected.replies.has(k)).length,
+    repliesSent: [...sends.keys()].filter((k) => expectedSends.has(k)).length,
     vesperSameKeyResends: vesper.requests.filter((r) => r.duplicate).length,
     vesperDuplicateEffects: extraEffectsPerRecipient([...sends.values()]),
     duplicateExamples: [...vesper.requests, ...alerts.requests]
@@ -71,7 +77,7 @@ export function checkStandIns(
         const times = answers.map((r) => `${((r.at - loadStartedAt) / 1000).toFixed(1)} s`);
         return `${dup.idempotencyKey}: answered 2xx at ${times.join(', ')}`;
       }),
-    unexpectedReplies: [...sends.keys()].filter((k) => !expected.replies.has(k)).length,
+    unexpectedReplies: [...sends.keys()].filter((k) => !expectedSends.has(k)).length,
     wrongReplies,
     vesperRefused: vesper.requests.filter((r) => !r.effect && !r.duplicate).length,
     disconnectAlerts: alertKeys.filter((k) => expected.disconnectAlerts.has(k)).length,

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 import { FAILURE_TYPES } from '../workflows/contracts';
-import { postJson } from './http';
+import { activityCancellation, asciiIdempotencyKey, postJson } from './http';
 import { MARKER_TTL_SECONDS, redisKeys } from './redis-keys';
 
 export interface AlertInput {
@@ -18,6 +18,8 @@ const ALERT_TIMEOUT_MS = 10_000;
 export interface AlertChannel {
   alertWebhookUrl?: string;
   logger: Logger;
+  /** Inside an activity: its cancellation signal. */
+  cancelled?: () => AbortSignal | undefined;
 }
 
 /** Posts a Slack-compatible `{ text }` (plus the key and structured fields), or logs it at error level when unset. */
@@ -32,10 +34,11 @@ export async function deliverAlert(
   await postJson({
     what: 'alert webhook',
     url: channel.alertWebhookUrl,
-    headers: { 'Idempotency-Key': alertKey },
+    headers: { 'Idempotency-Key': asciiIdempotencyKey(alertKey) },
     body: { text, alertKey, fields },
     timeoutMs: ALERT_TIMEOUT_MS,
     rejectedType: FAILURE_TYPES.alertRejected,
+    cancelled: channel.cancelled?.(),
   });
   return 'sent';
 }
@@ -46,7 +49,10 @@ export function createAlertActivities({ redis, ...channel }: { redis: Redis } & 
     async alertTeam({ alertKey, text, fields }: AlertInput): Promise<AlertOutcome> {
       const marker = redisKeys.alert(alertKey);
       if (await redis.exists(marker)) return 'already-sent';
-      const outcome = await deliverAlert(channel, { alertKey, text, fields });
+      const outcome = await deliverAlert(
+        { ...channel, cancelled: activityCancellation },
+        { alertKey, text, fields },
+      );
       await redis.set(marker, outcome, 'EX', MARKER_TTL_SECONDS);
       return outcome;
     },

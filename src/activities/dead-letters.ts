@@ -23,15 +23,30 @@ redis.call('HSET', KEYS[1], 'status', 'resolved', 'resolvedAt', ARGV[2], 'resolv
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1`;
 
+/** KEYS: record, open index, all index. ARGV: failedAt (ms), workflowId, fields… */
+const RECORD = `
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('HDEL', KEYS[1], 'resolvedAt', 'resolvedByRunId')
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[1], ARGV[2])
+return 1`;
+
 export function createDeadLetterActivities(redis: Redis) {
   return {
     /** The dead-letter record, one per workflow ID; a later failure of a redriven run overwrites it. */
     async recordDeadLetter(input: DeadLetterInput): Promise<void> {
       const key = redisKeys.deadLetter(input.workflowId);
       const failedAtMs = Date.parse(input.failedAt);
-      await redis
-        .multi()
-        .hset(key, {
+      // one script, not MULTI: ioredis applies its command timeout to single commands only
+      await redis.eval(
+        RECORD,
+        3,
+        key,
+        redisKeys.deadLettersOpen,
+        redisKeys.deadLettersAll,
+        String(failedAtMs),
+        input.workflowId,
+        ...Object.entries({
           status: 'open',
           workflowId: input.workflowId,
           runId: input.runId,
@@ -45,11 +60,8 @@ export function createDeadLetterActivities(redis: Redis) {
           retryState: input.retryState,
           failedAt: input.failedAt,
           event: JSON.stringify(input.event),
-        })
-        .hdel(key, 'resolvedAt', 'resolvedByRunId')
-        .zadd(redisKeys.deadLettersOpen, failedAtMs, input.workflowId)
-        .zadd(redisKeys.deadLettersAll, failedAtMs, input.workflowId)
-        .exec();
+        }).flat(),
+      );
     },
 
     async resolveDeadLetter({

@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 
 /**
  * Runs an activity body so that whatever it throws reaches the workflow as an ApplicationFailure carrying
@@ -8,6 +8,8 @@ export async function reportingAttempt<T>(body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (err) {
+    // a cancellation (the attempt timed out, or its run was cancelled) goes back as one
+    if (err instanceof CancelledFailure) throw err;
     const attempt = Context.current().info.attempt;
     if (err instanceof ApplicationFailure) {
       throw ApplicationFailure.create({

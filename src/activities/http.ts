@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 
 export interface PostJsonOptions {
   /** Used in error messages: never a URL with credentials, never a header. */
@@ -9,13 +10,17 @@ export interface PostJsonOptions {
   timeoutMs: number;
   /** Failure type for a 4xx that retrying cannot fix; it is in the retry policy's nonRetryableErrorTypes. */
   rejectedType: string;
+  /** The activity's cancellation: a cancelled or timed-out attempt stops its request, never overlaps its retry. */
+  cancelled?: AbortSignal;
 }
 
 const MAX_RETRY_AFTER_SECONDS = 600;
+const RETRIED_4XX = new Set([408, 409, 429]);
 
 /**
- * POSTs JSON and classifies the outcome: 2xx resolves; 408 and 429 are retried (429 after its Retry-After);
- * other 4xx are non-retryable; 5xx, timeouts and network errors are retried.
+ * POSTs JSON and classifies the outcome: 2xx resolves; 408, 409 and 429 are retried (after any Retry-After;
+ * 409 is an idempotency key still in flight from an earlier attempt); other 4xx are non-retryable; 5xx,
+ * timeouts and network errors are retried.
  */
 export async function postJson(options: PostJsonOptions): Promise<unknown> {
   let response: Response;
@@ -24,16 +29,19 @@ export async function postJson(options: PostJsonOptions): Promise<unknown> {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...options.headers },
       body: JSON.stringify(options.body),
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: options.cancelled
+        ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.cancelled])
+        : AbortSignal.timeout(options.timeoutMs),
     });
   } catch (err) {
+    if (options.cancelled?.aborted) throw options.cancelled.reason ?? err;
     // it may have arrived: the retry carries the same idempotency key
     throw ApplicationFailure.retryable(`${options.what}: ${fetchErrorMessage(err)}`, 'NetworkError');
   }
   const text = await response.text().catch(() => '');
   if (response.ok) return parseJson(text);
   const status = `${options.what}: HTTP ${response.status}`;
-  if (response.status === 429 || response.status === 408) {
+  if (RETRIED_4XX.has(response.status)) {
     throw ApplicationFailure.create({
       message: status,
       type: 'HttpThrottled',
@@ -65,5 +73,22 @@ function parseJson(text: string): unknown {
     return text ? JSON.parse(text) : undefined;
   } catch {
     return text;
+  }
+}
+
+/**
+ * An Idempotency-Key header value for any key: fetch refuses header values above U+00FF (an event key can hold
+ * any Unicode), so the key travels as its SHA-256 digest, the same for every attempt.
+ */
+export function asciiIdempotencyKey(key: string): string {
+  return `sha256-${createHash('sha256').update(key).digest('hex')}`;
+}
+
+/** The running activity's cancellation signal; undefined outside an activity (the benchmark's seed peer). */
+export function activityCancellation(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
   }
 }

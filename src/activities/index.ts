@@ -27,6 +27,14 @@ export function createActivities({ redis, config, logger }: ActivityDeps) {
 
 export type Activities = ReturnType<typeof createActivities>;
 
+/** The activities of each retry class (src/workflows/retry-policies.ts), so the workflow binds each once. */
+export type StorageActivities = ReturnType<typeof createMessageActivities> &
+  ReturnType<typeof createSessionAndEventActivities> &
+  Pick<Activities, 'releaseAutoReplyCooldown'>;
+export type VesperActivities = Pick<Activities, 'sendAutoReply'>;
+export type AlertActivities = ReturnType<typeof createAlertActivities>;
+export type DeadLetterActivities = ReturnType<typeof createDeadLetterActivities>;
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any activity signature
 function withAttemptReporting<T extends Record<string, (...args: any[]) => Promise<unknown>>>(
   activities: T,

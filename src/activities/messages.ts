@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import {
+  eventTypeSpec,
   FAILURE_TYPES,
-  STATUS_BY_EVENT_TYPE,
+  type MessageStatus,
   type ProcessEventInput,
   type VesperEvent,
 } from '../workflows/contracts';
@@ -39,6 +40,12 @@ if current ~= 'failed' or ranks[status] >= 2 then redis.call('HSET', KEYS[1], 's
 return 1
 `;
 
+/** The message hash and its place in the session's index. KEYS: hash, index. ARGV: score, messageId, fields… */
+const SAVE_MESSAGE = `
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+return 1`;
+
 export function createMessageActivities(redis: Redis) {
   return {
     /** Stores a received message keyed by session and message ID. An upsert: a retry writes the same fields. */
@@ -58,23 +65,27 @@ export function createMessageActivities(redis: Redis) {
         mediaType: str(data.mediaType),
         mediaUrl: str(data.mediaUrl),
         isGroup: String(data.isGroup === true),
-        sentAt: typeof data.timestamp === 'number' ? String(data.timestamp) : '',
+        // WhatsApp's time of the message; `sentAt` is the status script's (first `sent` evidence)
+        messageAt: typeof data.timestamp === 'number' ? String(data.timestamp) : '',
         eventTimestamp: event.timestamp,
         receivedAt,
       };
-      await redis
-        .multi()
-        .hset(redisKeys.message(sessionId, messageId), fields)
-        .zadd(redisKeys.sessionMessages(sessionId), epochSeconds(event), messageId)
-        .exec();
+      // one script, not MULTI: ioredis applies its command timeout to single commands only
+      await redis.eval(
+        SAVE_MESSAGE,
+        2,
+        redisKeys.message(sessionId, messageId),
+        redisKeys.sessionMessages(sessionId),
+        String(epochSeconds(event)),
+        messageId,
+        ...Object.entries(fields).flat(),
+      );
     },
 
     /** Merges a sent/delivered/read/played/failed event into the message's status; appends it to the history once. */
     async updateMessageStatus({ eventKey, event }: ProcessEventInput): Promise<{ applied: boolean }> {
       const { sessionId, messageId } = requireIds(event);
-      const status = STATUS_BY_EVENT_TYPE[event.type];
-      if (!status)
-        throw ApplicationFailure.nonRetryable(`${event.type} carries no status`, FAILURE_TYPES.invalidEvent);
+      const status = statusOf(event.type);
       const at = epochSeconds(event);
       const error = str(event.data.error) || str(event.data.reason);
       const entry = JSON.stringify({ status, at, eventKey, ...(error ? { error } : {}) });
@@ -93,6 +104,13 @@ export function createMessageActivities(redis: Redis) {
       return { applied: applied === 1 };
     },
   };
+}
+
+/** The registry's status for a status event type; anything else (`constructor` too) fails before any write. */
+function statusOf(type: string): MessageStatus {
+  const status = eventTypeSpec(type)?.status;
+  if (!status) throw ApplicationFailure.nonRetryable(`${type} carries no status`, FAILURE_TYPES.invalidEvent);
+  return status;
 }
 
 export function requireIds(event: VesperEvent): { sessionId: string; messageId: string } {

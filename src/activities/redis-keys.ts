@@ -1,21 +1,40 @@
-/** Every Redis key the worker writes; the README's data model section documents each. */
+import { encodeKeyPart } from '../workflows/contracts';
+
+/**
+ * Every Redis key the worker writes; the README's data model section documents each. IDs from events are
+ * encoded (`%`, `:`, `{`, `}`, white space and control characters escaped), so `a:b` + `c` and `a` + `b:c` are
+ * different keys and a messageId ending in `:history` is still a message. The keys one step writes together
+ * share a hash tag ({s:<session>}, {events} or {dlq}), so each multi-key script touches one Redis Cluster slot.
+ * An event key or alert key, already unique, is the whole tail of its own prefix.
+ */
 export const redisKeys = {
-  message: (sessionId: string, messageId: string) => `wa:msg:${sessionId}:${messageId}`,
-  messageHistory: (sessionId: string, messageId: string) => `wa:msg:${sessionId}:${messageId}:history`,
+  message: (sessionId: string, messageId: string) => `${session(sessionId)}:msg:${part(messageId)}`,
+  messageHistory: (sessionId: string, messageId: string) =>
+    `${session(sessionId)}:msg:${part(messageId)}:history`,
   messageStatusEvents: (sessionId: string, messageId: string) =>
-    `wa:msg:${sessionId}:${messageId}:status-events`,
-  sessionMessages: (sessionId: string) => `wa:session:${sessionId}:messages`,
-  session: (sessionId: string) => `wa:session:${sessionId}`,
-  event: (eventKey: string) => `wa:event:${eventKey}`,
-  eventsByType: (type: string) => `wa:stats:events:${type}`,
-  unhandledEvents: 'wa:stats:unhandled',
-  autoReply: (eventKey: string) => `wa:autoreply:${eventKey}`,
-  autoReplyCooldown: (sessionId: string, contact: string) => `wa:autoreply:cooldown:${sessionId}:${contact}`,
+    `${session(sessionId)}:msg:${part(messageId)}:status-events`,
+  sessionMessages: (sessionId: string) => `${session(sessionId)}:messages`,
+  session: (sessionId: string) => `${session(sessionId)}:state`,
+  autoReplyCooldown: (sessionId: string, contact: string) =>
+    `${session(sessionId)}:cooldown:${part(contact)}`,
+  event: (eventKey: string) => `wa:{events}:event:${eventKey}`,
+  eventsByType: (type: string) => `wa:{events}:count:${part(type)}`,
+  unhandledEvents: 'wa:{events}:unhandled',
+  autoReply: (eventKey: string) => `wa:reply:${eventKey}`,
   alert: (alertKey: string) => `wa:alert:${alertKey}`,
-  deadLetter: (workflowId: string) => `wa:dlq:${workflowId}`,
-  deadLettersOpen: 'wa:dlq:open',
-  deadLettersAll: 'wa:dlq:all',
+  deadLetter: (workflowId: string) => `wa:{dlq}:letter:${workflowId}`,
+  deadLettersOpen: 'wa:{dlq}:open',
+  deadLettersAll: 'wa:{dlq}:all',
 };
+
+function session(sessionId: string): string {
+  return `wa:{s:${part(sessionId)}}`;
+}
+
+/** encodeKeyPart, plus the braces that would end a hash tag early. */
+function part(id: string): string {
+  return encodeKeyPart(id).replace(/[{}]/g, (c) => (c === '{' ? '%7B' : '%7D'));
+}
 
 /** Markers that make effects idempotent outlive Temporal's 7-day retention (its dedupe window) by far. */
 export const MARKER_TTL_SECONDS = 30 * 86_400;

@@ -1,11 +1,22 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
-import type { ProcessEventInput } from '../workflows/contracts';
+import { FAILURE_TYPES, type ProcessEventInput } from '../workflows/contracts';
+import { str } from './messages';
 import { redisKeys } from './redis-keys';
 
-/** Applies a session event unless a newer one was applied already (events can arrive out of order). */
+/**
+ * Applies a session event unless one later in the order was applied already, so the result does not depend on
+ * arrival order. The order: event time (ms), then, for equal times, `disconnected` after `connected` (Vesper
+ * stamps to the second; of two states in one second we keep the one that makes someone look), then event key.
+ * ARGV: at (ms), status, reason, lastSeen, eventKey, timestamp.
+ */
 const APPLY_SESSION_STATE = `
-local current = tonumber(redis.call('HGET', KEYS[1], 'updatedAtMs') or '-1')
-if tonumber(ARGV[1]) < current then return 0 end
+local at, rank = tonumber(ARGV[1]), (ARGV[2] == 'disconnected') and 1 or 0
+local cur = redis.call('HMGET', KEYS[1], 'updatedAtMs', 'status', 'eventKey')
+if cur[1] then
+  local curAt, curRank, curKey = tonumber(cur[1]), (cur[2] == 'disconnected') and 1 or 0, cur[3] or ''
+  if at < curAt or (at == curAt and (rank < curRank or (rank == curRank and ARGV[5] <= curKey))) then return 0 end
+end
 redis.call('HSET', KEYS[1], 'updatedAtMs', ARGV[1], 'status', ARGV[2], 'reason', ARGV[3], 'lastSeen', ARGV[4], 'eventKey', ARGV[5], 'updatedAt', ARGV[6])
 return 1`;
 
@@ -26,15 +37,20 @@ export function createSessionAndEventActivities(redis: Redis) {
     /** Keeps each session's latest state: connected or disconnected, with reason and lastSeen. */
     async recordSessionState({ event, eventKey }: ProcessEventInput): Promise<{ applied: boolean }> {
       const { sessionId, reason, lastSeen } = event.data;
+      if (!sessionId)
+        throw ApplicationFailure.nonRetryable(
+          `${event.type} lacks data.sessionId`,
+          FAILURE_TYPES.invalidEvent,
+        );
       const at = Date.parse(event.timestamp);
       const applied = await redis.eval(
         APPLY_SESSION_STATE,
         1,
-        redisKeys.session(sessionId ?? '-'),
+        redisKeys.session(sessionId),
         String(Number.isFinite(at) ? at : 0),
         event.type === 'session.connected' ? 'connected' : 'disconnected',
-        reason ?? '',
-        lastSeen ?? '',
+        str(reason),
+        str(lastSeen),
         eventKey,
         event.timestamp,
       );

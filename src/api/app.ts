@@ -28,6 +28,7 @@ export function createApp(deps: AppDeps): Koa {
       ctx.state.eventType as string | undefined,
       ctx.status,
       (performance.now() - started) / 1000,
+      ctx.state.outcome as string | undefined,
     );
   });
   app.use(async (ctx, next) => {

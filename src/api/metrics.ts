@@ -3,8 +3,11 @@ import { eventTypeLabel } from '../workflows/contracts';
 
 export interface ApiMetrics {
   registry: Registry;
-  /** One webhook request: its event type (if it got that far), HTTP status and time to answer. */
-  observeWebhook(type: string | undefined, status: number, seconds: number): void;
+  /**
+   * One webhook request: its event type (if it got that far), HTTP status and time to answer; `outcome` where
+   * the status alone does not say it (`expired`: a 200 that started nothing).
+   */
+  observeWebhook(type: string | undefined, status: number, seconds: number, outcome?: string): void;
 }
 
 const OUTCOME_BY_STATUS: Record<number, string> = {
@@ -24,7 +27,7 @@ export function createApiMetrics(): ApiMetrics {
   collectDefaultMetrics({ register: registry });
   const received = new Counter({
     name: 'whatsapp_webhooks_received_total',
-    help: 'Webhook requests by event type and outcome (accepted, duplicate, unauthorized, invalid, unavailable, …)',
+    help: 'Webhook requests by event type and outcome (accepted, duplicate, expired, unauthorized, invalid, unavailable, …)',
     labelNames: ['type', 'outcome'],
     registers: [registry],
   });
@@ -37,8 +40,8 @@ export function createApiMetrics(): ApiMetrics {
   });
   return {
     registry,
-    observeWebhook(type, status, seconds) {
-      const outcome = OUTCOME_BY_STATUS[status] ?? `http_${status}`;
+    observeWebhook(type, status, seconds, named) {
+      const outcome = named ?? OUTCOME_BY_STATUS[status] ?? `http_${status}`;
       received.inc({ type: eventTypeLabel(type), outcome });
       ack.observe({ outcome }, seconds);
     },

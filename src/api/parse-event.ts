@@ -1,12 +1,61 @@
-import type { VesperEvent } from '../workflows/contracts';
+import * as v from 'valibot';
+import {
+  EVENT_TYPES,
+  type EventTypeSpec,
+  type KnownEvent,
+  type KnownEventType,
+  type VesperEvent,
+} from '../workflows/contracts';
 import { badRequest } from './errors';
 
 const MAX_TYPE_LENGTH = 128;
-const MAX_ID_LENGTH = 256;
+const MAX_TIMESTAMP_LENGTH = 64;
+export const MAX_ID_LENGTH = 256;
 /** Vesper's events are 3 levels deep; far deeper ones would overflow the stack of the hand-off's serializer. */
 export const MAX_JSON_DEPTH = 32;
 
-/** Parses and checks a verified body: the envelope, then the fields each known type needs. */
+const nonEmpty = (max: number) =>
+  v.pipe(
+    v.string('must be a non-empty string'),
+    v.maxLength(max, `must be at most ${max} characters`),
+    v.check((value) => value.trim() !== '', 'must be a non-empty string'),
+  );
+
+const sessionId = v.optional(nonEmpty(MAX_ID_LENGTH));
+
+/** What every event has; `data` keeps every field it came with, and a sessionId, if any, is a string. */
+const envelopeEntries = {
+  type: nonEmpty(MAX_TYPE_LENGTH),
+  timestamp: v.pipe(
+    nonEmpty(MAX_TIMESTAMP_LENGTH),
+    v.check((value) => Number.isFinite(Date.parse(value)), 'must be an ISO 8601 time'),
+  ),
+  data: dataObject({ sessionId }),
+};
+const envelope = v.looseObject(envelopeEntries);
+
+/** An object that is not an array (valibot's objects take arrays), unknown keys kept. */
+function dataObject(entries: v.ObjectEntries) {
+  return v.pipe(
+    v.custom<object>(
+      (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+      'must be an object',
+    ),
+    v.looseObject(entries),
+  );
+}
+
+/** One schema per known type, from the registry: the envelope plus the `data` fields the type requires. */
+function schemaFor(spec: EventTypeSpec) {
+  const required = Object.fromEntries(spec.required.map((field) => [field, nonEmpty(MAX_ID_LENGTH)]));
+  return v.looseObject({ ...envelopeEntries, data: dataObject({ sessionId, ...required }) });
+}
+
+const SCHEMAS = new Map<string, v.GenericSchema>(
+  Object.entries(EVENT_TYPES).map(([type, spec]) => [type, schemaFor(spec)]),
+);
+
+/** Parses and checks a verified body: the envelope, then the fields its type requires (unknown types: none). */
 export function parseEvent(rawBody: Buffer): VesperEvent {
   let body: unknown;
   try {
@@ -14,38 +63,38 @@ export function parseEvent(rawBody: Buffer): VesperEvent {
   } catch {
     throw badRequest('body is not valid JSON');
   }
-  if (!isObject(body)) throw badRequest('body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('body must be a JSON object');
   if (deeperThan(body, MAX_JSON_DEPTH))
     throw badRequest(`body must not be nested more than ${MAX_JSON_DEPTH} levels deep`);
-  const { type, timestamp, data } = body;
-  requireString('type', type, MAX_TYPE_LENGTH);
-  requireString('timestamp', timestamp, MAX_ID_LENGTH);
-  if (!isObject(data)) throw badRequest('field "data" must be an object');
-  const required = type.startsWith('message.')
-    ? ['messageId', 'sessionId']
-    : type.startsWith('session.')
-      ? ['sessionId']
-      : [];
-  for (const field of required)
-    requireString(`data.${field}`, data[field], MAX_ID_LENGTH, ` for ${type} events`);
-  if (data.sessionId !== undefined) requireString('data.sessionId', data.sessionId, MAX_ID_LENGTH);
-  return { type, timestamp, data } as VesperEvent;
+  const { type } = check(envelope, body);
+  const schema = SCHEMAS.get(type);
+  if (schema) check(schema, body);
+  // the parsed object itself, not the schema's copy: JSON.parse keeps `__proto__` an own, harmless key
+  const { timestamp, data } = body as KnownEvent;
+  return { type, timestamp, data };
 }
 
-function requireString(
-  field: string,
-  value: unknown,
-  maxLength: number,
-  context = '',
-): asserts value is string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw badRequest(`field "${field}" must be a non-empty string${context}`);
-  }
-  if (value.length > maxLength) throw badRequest(`field "${field}" must be at most ${maxLength} characters`);
+/** The schema's output, or a 400 naming the first bad field (and the type that requires it). */
+function check<T>(schema: v.GenericSchema<unknown, T>, body: unknown): T {
+  const result = v.safeParse(schema, body, { abortEarly: true });
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const field = v.getDotPath(issue) ?? 'body';
+  const type = (body as { type?: unknown }).type;
+  const forType = field.startsWith('data.') && isKnown(type) ? ` for ${type} events` : '';
+  // a missing key is reported by its object; say what the key should have been
+  const missing = issue.kind === 'schema' && issue.received === 'undefined';
+  const message = !missing
+    ? issue.message
+    : field === 'data'
+      ? 'must be an object'
+      : 'must be a non-empty string';
+  throw badRequest(`field "${field}" ${message}${forType}`);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+function isKnown(type: unknown): type is KnownEventType {
+  return typeof type === 'string' && SCHEMAS.has(type);
 }
 
 /** Iterative, so a 100,000-level body cannot overflow the stack here either. */

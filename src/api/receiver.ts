@@ -6,6 +6,7 @@ import type { ApiConfig } from '../config';
 import type { Logger } from '../logger';
 import { createApp } from './app';
 import { createHttpServer } from './http-server';
+import { createLegacyRunFinder } from './legacy-keys';
 import { createApiMetrics } from './metrics';
 import { createReadinessCheck } from './readiness';
 import { createRejectedStore } from './rejected-events';
@@ -40,6 +41,13 @@ export function listenReceiver({ config, client, logger }: ReceiverDeps): Listen
       timeoutMs: config.startTimeoutMs,
     }),
     keepRejected: createRejectedStore(redis),
+    findLegacyRun: createLegacyRunFinder({
+      client,
+      redis,
+      maxEventAgeSeconds: config.eventWindow.maxAgeSeconds,
+      timeoutMs: config.startTimeoutMs,
+    }),
+    eventWindow: config.eventWindow,
     checkReady: createReadinessCheck(client, config.temporal.namespace, redis),
     metrics: createApiMetrics(),
     logger,

@@ -1,7 +1,9 @@
 import type { Context } from 'koa';
 import type { Logger } from '../logger';
-import { eventKeyOf } from './event-key';
+import { eventKeyOf, LEGACY_EVENT_ID_HEADERS, legacyEventKeys } from './event-key';
+import { eventTiming, type EventWindow } from './event-window';
 import { badRequest, HttpError, serviceUnavailable, unauthorized } from './errors';
+import type { FindLegacyRun } from './legacy-keys';
 import { parseEvent } from './parse-event';
 import type { KeepRejected } from './rejected-events';
 import { SIGNATURE_HEADER, SignatureError, verifySignature } from './signature';
@@ -11,11 +13,12 @@ export interface WebhookDeps {
   webhookSecrets: readonly string[];
   startEvent: StartEvent;
   keepRejected: KeepRejected;
+  findLegacyRun: FindLegacyRun;
+  eventWindow: EventWindow;
   logger: Logger;
 }
 
 export const RETRY_AFTER_SECONDS = 5;
-const SENDER_EVENT_ID_HEADERS = ['x-vesper-event-id', 'webhook-id'];
 
 /** Verify the bytes, then parse, then hand off durably; answer only after the hand-off. */
 export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<void> {
@@ -40,11 +43,20 @@ export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<v
     throw await keepInvalid(ctx, deps, err, rawBody, receivedAt);
   }
 
-  const senderEventId = SENDER_EVENT_ID_HEADERS.map((h) => ctx.get(h).trim()).find(Boolean);
-  const eventKey = eventKeyOf(event, rawBody, senderEventId);
+  const timing = eventTiming(event.timestamp, deps.eventWindow);
+  if (timing !== 'in-window') {
+    await keepOutOfWindow(ctx, deps, timing, rawBody, receivedAt);
+    return;
+  }
+
+  const eventKey = eventKeyOf(event, rawBody);
   let outcome;
+  let workflowId = eventKey;
   try {
-    outcome = await deps.startEvent({ eventKey, event, receivedAt });
+    // a run a receiver before 0.2 started under the old key form: this is a redelivery of its event
+    const legacyRun = await deps.findLegacyRun(legacyEventKeys(event, legacyHeaderEventId(ctx)));
+    if (legacyRun) workflowId = legacyRun;
+    outcome = legacyRun ? 'duplicate' : await deps.startEvent({ eventKey, event, receivedAt });
   } catch (err) {
     deps.logger.error(
       { eventKey, outcome: 'unavailable', reason: (err as Error).message },
@@ -53,7 +65,7 @@ export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<v
     throw serviceUnavailable(RETRY_AFTER_SECONDS);
   }
   ctx.status = outcome === 'accepted' ? 202 : 200;
-  ctx.body = { status: outcome, workflowId: eventKey };
+  ctx.body = { status: outcome, workflowId };
   const ms = Math.round(performance.now() - started);
   deps.logger.info({ eventKey, type: event.type, outcome, ms }, 'webhook');
 }
@@ -85,4 +97,41 @@ async function keepInvalid(
     );
     return serviceUnavailable(RETRY_AFTER_SECONDS);
   }
+}
+
+function legacyHeaderEventId(ctx: Context): string | undefined {
+  return LEGACY_EVENT_ID_HEADERS.map((h) => ctx.get(h).trim()).find(Boolean);
+}
+
+/**
+ * A signed event outside the acceptance window is kept, not started: a replay of a captured body after its
+ * first run was forgotten must not act again. 200, because resending it cannot change the answer.
+ */
+async function keepOutOfWindow(
+  ctx: Context,
+  deps: WebhookDeps,
+  timing: 'too-old' | 'too-new',
+  rawBody: Buffer,
+  receivedAt: string,
+): Promise<void> {
+  const reason =
+    timing === 'too-old'
+      ? `event timestamp is more than ${deps.eventWindow.maxAgeSeconds} s old: past the dedupe window`
+      : `event timestamp is more than ${deps.eventWindow.maxFutureSkewSeconds} s in the future`;
+  let rejectedId;
+  try {
+    rejectedId = await deps.keepRejected({
+      reason,
+      rawBody,
+      contentType: ctx.get('content-type'),
+      receivedAt,
+    });
+  } catch (err) {
+    deps.logger.error({ outcome: 'unavailable', reason: (err as Error).message }, 'could not keep an event');
+    throw serviceUnavailable(RETRY_AFTER_SECONDS);
+  }
+  ctx.state.outcome = 'expired';
+  ctx.status = 200;
+  ctx.body = { status: 'expired', reason, rejectedId };
+  deps.logger.warn({ outcome: 'expired', rejectedId, timing }, 'webhook outside the acceptance window, kept');
 }

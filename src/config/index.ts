@@ -3,12 +3,16 @@
  * problem at once; nothing runs on import.
  */
 import { DEFAULT_TASK_QUEUE } from '../workflows/contracts';
+import type { EventWindow } from '../api/event-window';
 import { Reader, type Env } from './reader';
 
 export { ConfigError } from './reader';
 
 /** The secret `npm start` gives the receiver when WEBHOOK_SECRET is unset; the test-event sender uses it too. */
 export const DEV_WEBHOOK_SECRET = 'dev-secret-change-me';
+
+/** Vesper's documentation: "Base URL: https://api.vespergateway.com/api/v1 — every endpoint is prefixed with /api/v1". */
+export const VESPER_DOCUMENTED_API_URL = 'https://api.vespergateway.com/api/v1';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -44,13 +48,15 @@ export interface ApiConfig {
   bodyLimitBytes: number;
   /** Upper bound on the durable hand-off; past it the sender gets a 503 and retries. */
   startTimeoutMs: number;
+  /** Events whose own timestamp is outside it are kept, not started (see src/api/event-window.ts). */
+  eventWindow: EventWindow;
   temporal: TemporalConfig;
   http: HttpServerConfig;
   logLevel: LogLevel;
 }
 
 export interface VesperConfig {
-  /** Base URL of Vesper's API, e.g. https://api.vespergateway.com/v1 */
+  /** Base URL of Vesper's API; its documentation: https://api.vespergateway.com/api/v1 */
   apiUrl: string;
   /** Sent as `x-api-key`. Never logged. */
   apiKey: string;
@@ -102,6 +108,11 @@ export interface OpsConfig {
   /** The first one signs test events. */
   webhookSecrets: string[];
   vesper: VesperConfig;
+  /**
+   * Where `register-webhook` PUTs the webhook URL, under the API base. Vesper's guide shows `/v1/apps/settings`,
+   * outside its documented `/api/v1` prefix; the API docs do not list it, so it is configurable.
+   */
+  webhookSettingsPath: string;
 }
 
 function redisUrl(read: Reader): string {
@@ -113,11 +124,20 @@ function redisUrl(read: Reader): string {
 function vesperConfig(read: Reader): VesperConfig {
   return {
     apiUrl:
-      read.url('VESPER_API_URL', read.string('VESPER_API_URL', 'https://api.vespergateway.com/v1')) ?? '',
-    apiKey: read.optional('VESPER_API_KEY') ?? '',
+      read
+        .url('VESPER_API_URL', read.string('VESPER_API_URL', VESPER_DOCUMENTED_API_URL))
+        ?.replace(/\/+$/, '') ?? '',
+    apiKey: asciiHeaderValue(read, 'VESPER_API_KEY'),
     // an attempt must fit in the send activity's 30 s start-to-close timeout (src/workflows/retry-policies.ts)
     timeoutMs: read.integer('VESPER_TIMEOUT_MS', 10_000, 100, 25_000),
   };
+}
+
+/** A header value fetch can send: printable ASCII, or it throws before the request leaves. */
+function asciiHeaderValue(read: Reader, name: string): string {
+  const value = read.optional(name) ?? '';
+  if (!/^[\x21-\x7e]*$/.test(value)) read.problems.push(`${name} must be printable ASCII without spaces`);
+  return value;
 }
 
 function temporalConfig(read: Reader): TemporalConfig {
@@ -143,6 +163,13 @@ function httpServerConfig(read: Reader): HttpServerConfig {
   };
 }
 
+/** Below the namespace's 7-day retention minus the skew, so a key is remembered as long as its event can act. */
+function eventWindow(read: Reader): EventWindow {
+  const maxAgeSeconds = read.integer('EVENT_MAX_AGE_SECONDS', 6 * 86_400, 60, 30 * 86_400);
+  const maxFutureSkewSeconds = read.integer('EVENT_MAX_FUTURE_SKEW_SECONDS', 300, 0, 86_400);
+  return { maxAgeSeconds, maxFutureSkewSeconds };
+}
+
 export function loadApiConfig(env: Env): ApiConfig {
   const read = new Reader(env);
   const webhookPath = read.string('WEBHOOK_PATH', '/webhooks/whatsapp');
@@ -156,6 +183,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     webhookSecrets: read.secrets('WEBHOOK_SECRET'),
     bodyLimitBytes: read.integer('WEBHOOK_BODY_LIMIT_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
     startTimeoutMs: read.integer('TEMPORAL_START_TIMEOUT_MS', 5000, 100, 60_000),
+    eventWindow: eventWindow(read),
     temporal: temporalConfig(read),
     http: httpServerConfig(read),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -194,6 +222,12 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
   });
 }
 
+function settingsPath(read: Reader): string {
+  const path = read.string('VESPER_WEBHOOK_SETTINGS_PATH', '/apps/settings');
+  if (!path.startsWith('/')) read.problems.push('VESPER_WEBHOOK_SETTINGS_PATH must start with "/"');
+  return path;
+}
+
 /** The operator tools (dlq, send-test-event, register-webhook, replay); nothing here is required. */
 export function loadOpsConfig(env: Env): OpsConfig {
   const read = new Reader(env);
@@ -209,5 +243,6 @@ export function loadOpsConfig(env: Env): OpsConfig {
     webhookUrl: `http://localhost:${port}${path}`,
     webhookSecrets: secrets,
     vesper: vesperConfig(read),
+    webhookSettingsPath: settingsPath(read),
   });
 }

@@ -1,19 +1,15 @@
 /**
  * `npm run register-webhook -- --url https://…/webhooks/whatsapp [--events a,b,…]`: sets the webhook URL and
- * event list of the Vesper app (`PUT ${VESPER_API_URL}/apps/settings`, as in step 3 of Vesper's guide).
+ * event list of the Vesper app (`PUT ${VESPER_API_URL}${VESPER_WEBHOOK_SETTINGS_PATH}`, key in `x-api-key` as
+ * Vesper's API docs say; the guide's step 3 shows the same body).
  */
 import { parseArgs } from 'node:util';
 import { loadOpsConfig } from '../config';
+import { EVENT_TYPES, KNOWN_EVENT_TYPES } from '../workflows/contracts';
 import { exitWith } from './cli';
 
-export const DEFAULT_WEBHOOK_EVENTS = [
-  'message.received',
-  'message.sent',
-  'message.delivered',
-  'message.read',
-  'session.connected',
-  'session.disconnected',
-];
+/** Every type in the registry marked `subscribe`. */
+export const DEFAULT_WEBHOOK_EVENTS = KNOWN_EVENT_TYPES.filter((type) => EVENT_TYPES[type].subscribe);
 
 async function main(): Promise<number> {
   const { values: flags } = parseArgs({ options: { url: { type: 'string' }, events: { type: 'string' } } });
@@ -21,20 +17,21 @@ async function main(): Promise<number> {
     console.error('usage: register-webhook --url https://your-host/webhooks/whatsapp [--events a,b,…]');
     return 2;
   }
-  const { vesper } = loadOpsConfig(process.env);
+  const { vesper, webhookSettingsPath } = loadOpsConfig(process.env);
   if (!vesper.apiKey) {
     console.error('VESPER_API_KEY must be set');
     return 2;
   }
   const webhookEvents = flags.events ? flags.events.split(',').map((e) => e.trim()) : DEFAULT_WEBHOOK_EVENTS;
-  const response = await fetch(`${vesper.apiUrl}/apps/settings`, {
+  const url = `${vesper.apiUrl}${webhookSettingsPath}`;
+  const response = await fetch(url, {
     method: 'PUT',
-    headers: { authorization: `Bearer ${vesper.apiKey}`, 'content-type': 'application/json' },
+    headers: { 'x-api-key': vesper.apiKey, 'content-type': 'application/json' },
     body: JSON.stringify({ webhookUrl: flags.url, webhookEvents }),
     signal: AbortSignal.timeout(vesper.timeoutMs),
   });
   const text = await response.text();
-  console.log(`PUT ${vesper.apiUrl}/apps/settings: HTTP ${response.status} ${text.slice(0, 300)}`);
+  console.log(`PUT ${url}: HTTP ${response.status} ${text.slice(0, 300)}`);
   return response.ok ? 0 : 1;
 }
 

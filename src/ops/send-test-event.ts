@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { signBody, SIGNATURE_HEADER } from '../api/signature';
 import { loadOpsConfig } from '../config';
 import { exitWith } from './cli';
-import { SAMPLE_TYPES, sampleEvent, type SampleType } from './sample-events';
+import { eventTypeSpec, type KnownEventType } from '../workflows/contracts';
+import { SAMPLE_TYPES, sampleEvent } from './sample-events';
 
 async function main(): Promise<number> {
   const { values: flags } = parseArgs({
@@ -17,12 +18,12 @@ async function main(): Promise<number> {
       'message-id': { type: 'string' },
     },
   });
-  if (!(SAMPLE_TYPES as readonly string[]).includes(flags.type)) {
+  if (!eventTypeSpec(flags.type)) {
     console.error(`--type must be one of ${SAMPLE_TYPES.join(', ')}`);
     return 2;
   }
   const config = loadOpsConfig(process.env);
-  const event = sampleEvent(flags.type as SampleType, {
+  const event = sampleEvent(flags.type as KnownEventType, {
     sessionId: flags.session,
     messageId: flags['message-id'],
   });

@@ -3,6 +3,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Sinks } from '@temporalio/workflow';
+import { eventTypeSpec, UNKNOWN_TYPE_SPEC, type VesperEvent } from './event-types';
 
 export const DEFAULT_TASK_QUEUE = 'whatsapp-webhooks';
 
@@ -18,32 +19,21 @@ export const FAILURE_TYPES = {
   deadLettered: 'DeadLettered',
 } as const;
 
-/** Delivery status carried by each status event type. */
-export const STATUS_BY_EVENT_TYPE: Readonly<Record<string, MessageStatus>> = {
-  'message.sent': 'sent',
-  'message.delivered': 'delivered',
-  'message.read': 'read',
-  'message.played': 'played',
-  'message.failed': 'failed',
-};
-
-/** Event types with their own handling; metrics label anything else `other` (or `group.other`). */
-export const KNOWN_EVENT_TYPES = [
-  ...Object.keys(STATUS_BY_EVENT_TYPE),
-  'message.received',
-  'session.connected',
-  'session.disconnected',
-  'group.updated',
-  'group.created',
-  'group.participants.update',
-];
-
-/** A bounded label for an event type: known types as they are, others folded. */
-export function eventTypeLabel(type: string | undefined): string {
-  if (!type) return 'unknown';
-  if (KNOWN_EVENT_TYPES.includes(type)) return type;
-  return type.startsWith('group.') ? 'group.other' : 'other';
-}
+export {
+  EVENT_TYPES,
+  KNOWN_EVENT_TYPES,
+  UNKNOWN_TYPE_SPEC,
+  eventTypeLabel,
+  eventTypeSpec,
+  type EventOf,
+  type EventTypeSpec,
+  type Handling,
+  type KnownEvent,
+  type KnownEventType,
+  type MessageStatus,
+  type VesperEvent,
+  type VesperEventData,
+} from './event-types';
 
 /** How a workflow tells the worker's metrics (outside the sandbox, never replayed) that an event is done. */
 export interface ProcessingSinks extends Sinks {
@@ -58,8 +48,6 @@ export interface ProcessingSinks extends Sinks {
   };
 }
 
-export type MessageStatus = 'sent' | 'delivered' | 'read' | 'played' | 'failed';
-
 /** Custom search attributes: registered by the dev stack and the production setup job, filterable in the Web UI. */
 export const SEARCH_ATTRIBUTES = {
   eventType: defineSearchAttributeKey('EventType', SearchAttributeType.KEYWORD),
@@ -67,34 +55,6 @@ export const SEARCH_ATTRIBUTES = {
   deadLettered: defineSearchAttributeKey('DeadLettered', SearchAttributeType.BOOL),
   failedStep: defineSearchAttributeKey('FailedStep', SearchAttributeType.KEYWORD),
 } as const;
-
-/** The envelope Vesper POSTs for every event. `data` varies by type; see the seed guide, step 4. */
-export interface VesperEvent {
-  type: string;
-  timestamp: string;
-  data: VesperEventData;
-}
-
-export interface VesperEventData {
-  messageId?: string;
-  sessionId?: string;
-  from?: string;
-  fromName?: string;
-  to?: string;
-  text?: string;
-  caption?: string;
-  timestamp?: number;
-  isGroup?: boolean;
-  hasMedia?: boolean;
-  mediaType?: string;
-  mediaUrl?: string;
-  status?: string;
-  reason?: string;
-  lastSeen?: string;
-  error?: string;
-  fromMe?: boolean;
-  [field: string]: unknown;
-}
 
 export interface ProcessEventInput {
   /** Also the workflow ID: see buildEventKey. */
@@ -112,8 +72,16 @@ export interface ProcessEventResult {
   autoReply?: AutoReplyOutcome;
 }
 
+/** `not-a-phone-number`: the sender's JID is a LID or another address Vesper's send API cannot take. */
 export type AutoReplyOutcome =
-  'sent' | 'already-sent' | 'disabled' | 'group' | 'own-message' | 'no-sender' | 'cooldown';
+  | 'sent'
+  | 'already-sent'
+  | 'disabled'
+  | 'group'
+  | 'own-message'
+  | 'no-sender'
+  | 'not-a-phone-number'
+  | 'cooldown';
 
 export const MAX_EVENT_KEY_LENGTH = 512;
 
@@ -121,19 +89,17 @@ export interface EventKeyParts {
   type: string;
   sessionId?: string;
   messageId?: string;
-  timestamp?: string;
-  /** Hex SHA-256 of the raw body; the receiver computes it (hashing is not sandbox-safe). */
+  /** Hex SHA-256 of the raw (signed) body; the receiver computes it (hashing is not sandbox-safe). */
   bodySha256: string;
-  /** A sender-assigned delivery ID (`x-vesper-event-id` or `webhook-id`), when the request carries one. */
-  senderEventId?: string;
 }
 
 /**
- * The event key, which is also the workflow ID, so Temporal itself rejects a redelivered event:
- * - `<type>:<senderEventId>` when the sender assigned an ID;
- * - `<type>:<sessionId>:<messageId>` for message.* events;
- * - `<type>:<sessionId>:<timestamp>` for session.* events;
- * - `<type>:<sessionId or ->:<first 32 hex of sha256(body)>` for anything else.
+ * The event key, which is also the workflow ID, so Temporal itself rejects a redelivered event. It is made of
+ * signed bytes only (never a header), and separates every distinct event while an exact redelivery (the same
+ * signed body) gets the same key:
+ * - `<type>:<sessionId>:<messageId>` for types with one event per message (KeyForm `message`);
+ * - `<type>:<sessionId or ->:<first 32 hex of sha256(body)>` for the others, known or not (KeyForm `content`):
+ *   three session events in one second, or two reactions to one message, are different bodies.
  * Each part has `%`, `:`, white space, control characters and lone surrogates percent-encoded so parts cannot
  * run together.
  * A key over MAX_EVENT_KEY_LENGTH UTF-8 bytes becomes `<type>:~:<first 32 hex of sha256(body)>`.
@@ -157,14 +123,9 @@ function utf8Length(text: string): number {
 
 function naturalKey(parts: EventKeyParts): string {
   const type = encodeKeyPart(parts.type);
-  if (parts.senderEventId) return `${type}:${encodeKeyPart(parts.senderEventId)}`;
   const session = parts.sessionId ? encodeKeyPart(parts.sessionId) : '-';
-  if (parts.type.startsWith('message.') && parts.messageId) {
-    return `${type}:${session}:${encodeKeyPart(parts.messageId)}`;
-  }
-  if (parts.type.startsWith('session.') && parts.timestamp) {
-    return `${type}:${session}:${encodeKeyPart(parts.timestamp)}`;
-  }
+  const form = (eventTypeSpec(parts.type) ?? UNKNOWN_TYPE_SPEC).key;
+  if (form === 'message' && parts.messageId) return `${type}:${session}:${encodeKeyPart(parts.messageId)}`;
   return `${type}:${session}:${parts.bodySha256.slice(0, 32)}`;
 }
 

@@ -2,17 +2,25 @@ import {
   ActivityFailure,
   ApplicationFailure,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   proxySinks,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type {
+  AlertActivities,
+  DeadLetterActivities,
+  StorageActivities,
+  VesperActivities,
+} from '../activities';
 import {
+  eventTypeSpec,
   FAILURE_TYPES,
   SEARCH_ATTRIBUTES,
-  STATUS_BY_EVENT_TYPE,
+  UNKNOWN_TYPE_SPEC,
+  type Handling,
   type ProcessEventInput,
   type ProcessEventResult,
   type ProcessingSinks,
@@ -21,10 +29,19 @@ import { RETRY_POLICIES } from './retry-policies';
 
 // Redis writes are short and idempotent: local activities, run by the worker inside the workflow task, save
 // the server two tasks and four history events each (measured with npm run bench: server CPU per event -25 %)
-const storage = proxyLocalActivities<Activities>(RETRY_POLICIES.storage);
-const vesper = proxyActivities<Activities>(RETRY_POLICIES.outboundHttp);
-const alerting = proxyActivities<Activities>(RETRY_POLICIES.alerting);
-const deadLetters = proxyActivities<Activities>(RETRY_POLICIES.deadLetter);
+const { saveMessage, updateMessageStatus, recordSessionState, recordEvent, releaseAutoReplyCooldown } =
+  proxyLocalActivities<StorageActivities>(RETRY_POLICIES.storage);
+const { sendAutoReply } = proxyActivities<VesperActivities>(RETRY_POLICIES.outboundHttp);
+const { alertTeam } = proxyActivities<AlertActivities>(RETRY_POLICIES.alerting);
+const { recordDeadLetter, resolveDeadLetter } = proxyActivities<DeadLetterActivities>(
+  RETRY_POLICIES.deadLetter,
+);
+
+/** Workflow code changes that alter commands, for runs recorded before them (see test/workflows/replay.test.ts). */
+const PATCHES = {
+  /** 0.2: a reply that failed for good gives its cooldown back before the dead letter. */
+  releaseCooldown: 'release-cooldown-on-failed-reply',
+};
 // fire-and-forget calls into the worker's metrics; never recorded in history, never replayed
 const { metrics } = proxySinks<ProcessingSinks>();
 
@@ -42,31 +59,56 @@ export async function processWhatsappEvent(input: ProcessEventInput): Promise<Pr
   }
   const { runId, originalExecutionRunId, workflowId } = workflowInfo();
   // a reset (redrive) gives the execution a new run ID; its success closes the dead letter the old run left
-  if (runId !== originalExecutionRunId) await deadLetters.resolveDeadLetter({ workflowId, runId });
+  if (runId !== originalExecutionRunId) await resolveDeadLetter({ workflowId, runId });
   metrics.eventFinished(finished(input, 'completed'));
   return result;
 }
 
+/** What each kind of event does; the kinds come from the registry (event-types.ts). */
 async function route(input: ProcessEventInput): Promise<ProcessEventResult> {
   const { event, eventKey } = input;
-  if (event.type === 'message.received') {
-    await storage.saveMessage(input);
-    const autoReply = await vesper.sendAutoReply(input);
-    return { eventKey, outcome: 'processed', autoReply };
+  const handling: Handling = (eventTypeSpec(event.type) ?? UNKNOWN_TYPE_SPEC).handling;
+  switch (handling) {
+    case 'save-and-reply': {
+      await saveMessage(input);
+      const autoReply = await replyOnce(input);
+      return { eventKey, outcome: 'processed', autoReply };
+    }
+    case 'apply-status':
+      await updateMessageStatus(input);
+      return { eventKey, outcome: 'processed' };
+    case 'record-session':
+      await recordSessionState(input);
+      if (event.type === 'session.disconnected') await alertTeam(sessionDisconnectedAlert(input));
+      return { eventKey, outcome: 'processed' };
+    case 'record': {
+      const category = event.type.startsWith('group.') ? 'group' : 'unhandled';
+      if (category === 'unhandled') log.warn('unhandled event type recorded', { eventKey, type: event.type });
+      await recordEvent({ ...input, category });
+      return { eventKey, outcome: 'recorded' };
+    }
+    default:
+      return unhandled(handling);
   }
-  if (STATUS_BY_EVENT_TYPE[event.type]) {
-    await storage.updateMessageStatus(input);
-    return { eventKey, outcome: 'processed' };
+}
+
+/** A handling kind added to the registry but not to route() fails the typecheck here. */
+function unhandled(handling: never): never {
+  throw ApplicationFailure.nonRetryable(
+    `no route for handling ${String(handling)}`,
+    FAILURE_TYPES.invalidEvent,
+  );
+}
+
+/** The auto-reply; when it fails for good, the contact's cooldown is given back before the dead letter. */
+async function replyOnce(input: ProcessEventInput) {
+  try {
+    return await sendAutoReply(input);
+  } catch (err) {
+    if (err instanceof ActivityFailure && patched(PATCHES.releaseCooldown))
+      await releaseAutoReplyCooldown(input);
+    throw err;
   }
-  if (event.type === 'session.connected' || event.type === 'session.disconnected') {
-    await storage.recordSessionState(input);
-    if (event.type === 'session.disconnected') await alerting.alertTeam(sessionDisconnectedAlert(input));
-    return { eventKey, outcome: 'processed' };
-  }
-  const category = event.type.startsWith('group.') ? 'group' : 'unhandled';
-  if (category === 'unhandled') log.warn('unhandled event type recorded', { eventKey, type: event.type });
-  await storage.recordEvent({ ...input, category });
-  return { eventKey, outcome: 'recorded' };
 }
 
 function sessionDisconnectedAlert({ event, eventKey }: ProcessEventInput) {
@@ -90,7 +132,7 @@ async function deadLetter(input: ProcessEventInput, failure: ActivityFailure): P
   const cause = failure.cause;
   const error = cause?.message ?? failure.message;
   const errorType = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error');
-  await deadLetters.recordDeadLetter({
+  await recordDeadLetter({
     workflowId,
     runId,
     eventKey: input.eventKey,
@@ -107,9 +149,9 @@ async function deadLetter(input: ProcessEventInput, failure: ActivityFailure): P
     { key: SEARCH_ATTRIBUTES.failedStep, value: step },
   ]);
   try {
-    await alerting.alertTeam({
+    await alertTeam({
       alertKey: `dead-letter:${workflowId}:${runId}`,
-      text: `Dead letter: ${input.event.type} event ${input.eventKey} failed at ${step}: ${error}. Fix the cause, then redrive: temporal workflow reset -w '${workflowId}' -t FirstWorkflowTask --reason redrive`,
+      text: `Dead letter: ${input.event.type} event ${input.eventKey} failed at ${step}: ${error}. Fix the cause, then redrive: temporal workflow reset -w ${shellQuoted(workflowId)} -t FirstWorkflowTask --reason redrive`,
       fields: { kind: 'dead-letter', workflowId, runId, step, error, eventType: input.event.type },
     });
   } catch (alertFailure) {
@@ -131,4 +173,9 @@ function attemptsOf(cause: Error | undefined): number {
     (d): d is { attempt: number } => typeof (d as { attempt?: unknown })?.attempt === 'number',
   );
   return detail?.attempt ?? 0;
+}
+
+/** A workflow ID as one shell word, whatever it holds. */
+function shellQuoted(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
 }

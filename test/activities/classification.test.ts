@@ -1,11 +1,14 @@
 /** How activities classify failures, run in MockActivityEnvironment against stand-ins on loopback. */
 import { ApplicationFailure } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type Activities } from '../../src/activities';
 import { getFreePort } from '../../scripts/lib/managed-process';
+import { ensureRedisServer } from '../../scripts/lib/redis-server';
+import { startRedisServer } from '../../scripts/lib/services';
+import { WORKER_REDIS_OPTIONS } from '../../src/processing-worker';
 import { receivedMessage } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
 import { StandIn } from '../helpers/stand-in';
@@ -62,7 +65,13 @@ describe('activity failure classification', () => {
     expect(failure.details).toContainEqual({ attempt: 3 });
   });
 
-  it('408 and 429 are retried; 429 after its Retry-After', async () => {
+  it('408, 409 (an idempotency key in flight) and 429 are retried; after their Retry-After', async () => {
+    vesper.replyNext({ status: 409, headers: { 'retry-after': '2' } });
+    expect(await failureOf(reply)).toMatchObject({
+      type: 'HttpThrottled',
+      nonRetryable: false,
+      nextRetryDelay: 2000,
+    });
     vesper.replyNext({ status: 408 });
     expect(await failureOf(reply)).toMatchObject({ type: 'HttpThrottled', nonRetryable: false });
     vesper.replyNext({ status: 429, headers: { 'retry-after': '7' } });
@@ -102,7 +111,7 @@ describe('activity failure classification', () => {
   it('an event without IDs is non-retryable InvalidEvent; a Redis error is retryable and keeps its name', async () => {
     const invalid = {
       eventKey: 'k',
-      event: { type: 'message.read', timestamp: 't', data: {} },
+      event: { type: 'message.read', timestamp: '2026-03-15T10:30:00Z', data: {} },
       receivedAt: '',
     };
     expect(await failureOf((a) => a.updateMessageStatus(invalid))).toMatchObject({
@@ -122,5 +131,43 @@ describe('activity failure classification', () => {
     );
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toMatch(/Connection is closed/);
+  });
+
+  it('a cancelled attempt (timed out or its run cancelled) stops its request instead of overlapping its retry', async () => {
+    vesper.replyNext({ status: 200, delayMs: 5000 });
+    const before = vesper.requests.length;
+    const env = new MockActivityEnvironment();
+    const running = env.run(() => reply(build(vesper.url, undefined, 20_000)));
+    while (vesper.requests.length === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    env.cancel('TIMED_OUT');
+    await expect(running).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(1000); // not the 5 s answer, not the 20 s HTTP timeout
+  });
+
+  it("the worker's Redis client gives up on a stalled Redis (5 s) instead of holding the attempt", async () => {
+    const port = await getFreePort();
+    const server = await startRedisServer({ binary: await ensureRedisServer(), port, echo: false });
+    const stalled = new Redis(`redis://127.0.0.1:${port}`, WORKER_REDIS_OPTIONS);
+    try {
+      const worker = createActivities({
+        redis: stalled,
+        logger: pino({ level: 'silent' }),
+        config: testActivityConfig(),
+      });
+      await stalled.ping();
+      const admin = new Redis(`redis://127.0.0.1:${port}`);
+      await admin.call('CLIENT', 'PAUSE', '15000', 'ALL');
+      admin.disconnect(); // QUIT would wait out the pause too
+      const started = Date.now();
+      const failure = await failureOf(() =>
+        worker.saveMessage({ eventKey: 'k', event: receivedMessage('s', 'M'), receivedAt: '' }),
+      );
+      expect(failure).toMatchObject({ nonRetryable: false, message: expect.stringMatching(/timed out/i) });
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      stalled.disconnect();
+      await server.process.stop();
+    }
   });
 });

@@ -10,6 +10,7 @@ import { startEntryPoints, type EntryPoints } from '../helpers/processes';
 import { post } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
 import { connectToRedis } from '../helpers/temporal';
+import { redisKeys } from '../../src/activities/redis-keys';
 
 const SECRET = 'entry-point-secret-value';
 const API_KEY = 'entry-point-vesper-api-key';
@@ -40,7 +41,7 @@ describe('production entry points', () => {
     const client = new Client({ connection });
     await client.workflow.getHandle(res.body.workflowId ?? '').result();
     const redis = connectToRedis();
-    expect(await redis.hget(`wa:msg:${session}:3EB0A1B2C3D4E5F6`, 'fromName')).toBe('John Doe');
+    expect(await redis.hget(redisKeys.message(session, '3EB0A1B2C3D4E5F6'), 'fromName')).toBe('John Doe');
     await redis.quit();
     expect((await fetch(`http://127.0.0.1:${entry.apiPort}/readyz`)).status).toBe(200);
 

@@ -9,6 +9,8 @@ import { uniqueId } from '../helpers/ids';
 import { post, startReceiverFor, type RunningReceiver } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
 import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
+import { nowStamp } from '../helpers/fixtures';
+import { redisKeys } from '../../src/activities/redis-keys';
 
 let p: Pipeline;
 let receiver: RunningReceiver;
@@ -56,17 +58,17 @@ describe('vertical slice on the real dev server and real Redis', () => {
       ]),
     );
 
-    const saved = await p.redis.hgetall(`wa:msg:${session}:3EB0A1B2C3D4E5F6`);
+    const saved = await p.redis.hgetall(redisKeys.message(session, '3EB0A1B2C3D4E5F6'));
     expect(saved).toMatchObject({
       sessionId: session,
       from: '905551234567@s.whatsapp.net',
       fromName: 'John Doe',
       text: 'Hello, I need help with my order',
-      sentAt: '1710495000',
+      messageAt: '1710495000',
       isGroup: 'false',
       eventKey: workflowId,
     });
-    expect(await p.redis.zrange(`wa:session:${session}:messages`, 0, -1)).toEqual(['3EB0A1B2C3D4E5F6']);
+    expect(await p.redis.zrange(redisKeys.sessionMessages(session), 0, -1)).toEqual(['3EB0A1B2C3D4E5F6']);
 
     const again = await send(event);
     expect(again.status).toBe(200);
@@ -76,18 +78,18 @@ describe('vertical slice on the real dev server and real Redis', () => {
 
   it('records an event type this version does not know, counting it once', async () => {
     const type = `vendor.${uniqueId('custom')}`;
-    const event = { type, timestamp: '2026-03-15T10:40:00Z', data: { sessionId: uniqueId('s'), note: 'hi' } };
+    const event = { type, timestamp: nowStamp(), data: { sessionId: uniqueId('s'), note: 'hi' } };
     const first = await send(event);
     expect(first.status).toBe(202);
     const key = first.body.workflowId ?? '';
     await expect(p.env.client.workflow.getHandle(key).result()).resolves.toMatchObject({
       outcome: 'recorded',
     });
-    const stored = JSON.parse((await p.redis.get(`wa:event:${key}`)) ?? '{}') as {
+    const stored = JSON.parse((await p.redis.get(redisKeys.event(key))) ?? '{}') as {
       category?: string;
       event?: VesperEvent;
     };
     expect(stored).toMatchObject({ category: 'unhandled', event });
-    expect(await p.redis.get(`wa:stats:events:${type}`)).toBe('1');
+    expect(await p.redis.get(redisKeys.eventsByType(type))).toBe('1');
   });
 });

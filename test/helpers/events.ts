@@ -1,6 +1,10 @@
 import type { VesperEvent } from '../../src/workflows/contracts';
+import { nowStamp } from './fixtures';
 
-/** A status event (message.sent/delivered/read/played/failed) for one message, at a given epoch second. */
+/**
+ * A status event (message.sent/delivered/read/played/failed) for one message, at a given epoch second (its
+ * `data.timestamp`, which orders statuses); the envelope is stamped now, as a live event's is.
+ */
 export function statusEvent(
   status: 'sent' | 'delivered' | 'read' | 'played' | 'failed',
   sessionId: string,
@@ -10,7 +14,7 @@ export function statusEvent(
 ): VesperEvent {
   return {
     type: `message.${status}`,
-    timestamp: new Date(at * 1000).toISOString(),
+    timestamp: nowStamp(),
     data: { messageId, sessionId, to: '905551234567@s.whatsapp.net', status, timestamp: at, ...extra },
   };
 }
@@ -24,7 +28,7 @@ export function receivedMessage(
 ): VesperEvent {
   return {
     type: 'message.received',
-    timestamp: '2026-03-15T10:30:00Z',
+    timestamp: nowStamp(),
     data: {
       messageId,
       sessionId,

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/api/app';
+import type { FindLegacyRun } from '../../src/api/legacy-keys';
 import { createApiMetrics } from '../../src/api/metrics';
 import type { RejectedEvent } from '../../src/api/rejected-events';
 import type { StartEvent } from '../../src/api/start-event';
@@ -11,6 +12,7 @@ export interface FakeReceiverOptions {
   startEvent?: StartEvent;
   keepRejected?: (event: RejectedEvent) => Promise<string>;
   bodyLimitBytes?: number;
+  findLegacyRun?: FindLegacyRun;
 }
 
 /**
@@ -37,6 +39,8 @@ export function fakeReceiver(options: FakeReceiverOptions = {}) {
         rejected.push(event);
         return `r${rejected.length}`;
       }),
+    findLegacyRun: options.findLegacyRun ?? (async () => undefined),
+    eventWindow: { maxAgeSeconds: 6 * 86_400, maxFutureSkewSeconds: 300 },
     checkReady: async () => ({ ready: true, checks: { temporal: 'ok' } }),
     metrics: createApiMetrics(),
     logger: pino({ level: 'silent' }),

@@ -5,6 +5,9 @@
 import fc from 'fast-check';
 import { loadFixture } from './fixtures';
 import { FIXTURE_NAMES, nastyStringArb } from './hostile-input';
+import { nowStamp } from './fixtures';
+
+const NOW = nowStamp();
 
 export type BodySpec =
   | { kind: 'seed'; fixture: number; n: number }
@@ -31,15 +34,15 @@ const seedEvent = (fixture: number, n: number, runTag: string) => {
 
 /** `__proto__`, `constructor` and `prototype` where a merge or a lookup would trip on them. */
 const PROTO_TEMPLATES = [
-  '{"__proto__":{"type":"message.received","timestamp":"t","data":{"sessionId":"TAG"}},"x":1}',
-  '{"type":"group.updated","timestamp":"t","__proto__":{"polluted":"yes"},"data":{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"sessionId":"TAG"}}',
+  `{"__proto__":{"type":"message.received","timestamp":"${NOW}","data":{"sessionId":"TAG"}},"x":1}`,
+  `{"type":"group.updated","timestamp":"${NOW}","__proto__":{"polluted":"yes"},"data":{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"sessionId":"TAG"}}`,
   '{"type":"constructor","timestamp":"prototype","data":{"sessionId":"__proto__"}}',
-  '{"type":"message.received","timestamp":"t","data":{"messageId":"__proto__","sessionId":"TAG-constructor"}}',
+  `{"type":"message.received","timestamp":"${NOW}","data":{"messageId":"__proto__","sessionId":"TAG-constructor"}}`,
   '{"type":"toString","timestamp":"hasOwnProperty","data":{"valueOf":1,"sessionId":"TAG"}}',
-  '{"type":"session.connected","timestamp":"t","data":{"__proto__":{"sessionId":"TAG"}}}',
-  '{"type":"group.updated","timestamp":"t","data":{"__proto__":null}}',
+  `{"type":"session.connected","timestamp":"${NOW}","data":{"__proto__":{"sessionId":"TAG"}}}`,
+  `{"type":"group.updated","timestamp":"${NOW}","data":{"__proto__":null}}`,
   '{"type":"__proto__","timestamp":"__proto__","data":{"__proto__":[],"prototype":{},"sessionId":"TAG"}}',
-  '{"constructor":{"prototype":{"type":"x"}},"type":"message.read","timestamp":"t","data":{"sessionId":"TAG","messageId":"prototype"}}',
+  `{"constructor":{"prototype":{"type":"x"}},"type":"message.read","timestamp":"${NOW}","data":{"sessionId":"TAG","messageId":"prototype"}}`,
 ];
 
 const nestedIn = (spec: Extract<BodySpec, { kind: 'deep' }>, runTag: string) => {
@@ -49,7 +52,7 @@ const nestedIn = (spec: Extract<BodySpec, { kind: 'deep' }>, runTag: string) => 
     (spec.opener === '[' ? '' : '0') +
     (spec.closed ? closer.repeat(spec.depth) : '');
   return spec.inEvent
-    ? `{"type":"group.updated","timestamp":"t","data":{"sessionId":"${runTag}","deep":${nest}}}`
+    ? `{"type":"group.updated","timestamp":"${NOW}","data":{"sessionId":"${runTag}","deep":${nest}}}`
     : nest;
 };
 
@@ -86,7 +89,7 @@ export function bodyBytes(spec: BodySpec, runTag: string, limitBytes: number): B
       const data: Record<string, number> = { [`sessionId`]: 0 };
       for (let i = 0; i < spec.keys; i++) data[`k${i}`] = i;
       return Buffer.from(
-        JSON.stringify({ type: 'group.updated', timestamp: 't', data: { ...data, sessionId: runTag } }),
+        JSON.stringify({ type: 'group.updated', timestamp: NOW, data: { ...data, sessionId: runTag } }),
       );
     }
     case 'long-ids': {
@@ -100,7 +103,7 @@ export function bodyBytes(spec: BodySpec, runTag: string, limitBytes: number): B
       return Buffer.from(JSON.stringify(event));
     }
     case 'big': {
-      const event = { type: 'group.updated', timestamp: 't', data: { sessionId: runTag, pad: '' } };
+      const event = { type: 'group.updated', timestamp: NOW, data: { sessionId: runTag, pad: '' } };
       const size = Math.min(spec.bytes, limitBytes - 200);
       event.data.pad = 'x'.repeat(Math.max(0, size - JSON.stringify(event).length));
       return Buffer.from(JSON.stringify(event));

@@ -37,8 +37,13 @@ export interface Pipeline {
 
 export async function startPipeline(
   configure: (urls: { vesper: string; alerts: string }) => Partial<TestActivityConfig> = () => ({}),
+  standIns: { vesperHonoursIdempotencyKey?: boolean } = {},
 ): Promise<Pipeline> {
-  const [env, vesper, alerts] = await Promise.all([connectToDevServer(), StandIn.start(), StandIn.start()]);
+  const [env, vesper, alerts] = await Promise.all([
+    connectToDevServer(),
+    StandIn.start({ honoursIdempotencyKey: standIns.vesperHonoursIdempotencyKey }),
+    StandIn.start(),
+  ]);
   const redis = connectToRedis();
   const overrides = configure({ vesper: vesper.url, alerts: `${alerts.url}/alerts` });
   const config = testActivityConfig({

@@ -4,7 +4,9 @@ import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
+import type { EventWindow } from '../../src/api/event-window';
 import { createHttpServer } from '../../src/api/http-server';
+import { createLegacyRunFinder } from '../../src/api/legacy-keys';
 import { createApiMetrics } from '../../src/api/metrics';
 import { createReadinessCheck } from '../../src/api/readiness';
 import { createRejectedStore } from '../../src/api/rejected-events';
@@ -31,11 +33,14 @@ export interface ReceiverOptions {
   bodyLimitBytes?: number;
   /** The server's limits; default: production's, as loadApiConfig gives them with no HTTP_* variable set. */
   http?: HttpServerConfig;
+  /** Default: production's (6 days back, 5 minutes ahead). */
+  eventWindow?: EventWindow;
   logger?: Logger;
 }
 
 /** The real receiver (real Temporal hand-off, real Redis store) on a free loopback port. */
 export async function startReceiver(options: ReceiverOptions): Promise<RunningReceiver> {
+  const defaults = loadApiConfig({ WEBHOOK_SECRET: TEST_SECRET });
   const app = createApp({
     webhookPath: '/webhooks/whatsapp',
     webhookSecrets: options.secrets ?? [TEST_SECRET],
@@ -45,14 +50,18 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
       timeoutMs: options.startTimeoutMs ?? 5000,
     }),
     keepRejected: createRejectedStore(options.redis),
+    findLegacyRun: createLegacyRunFinder({
+      client: options.client,
+      redis: options.redis,
+      maxEventAgeSeconds: defaults.eventWindow.maxAgeSeconds,
+      timeoutMs: options.startTimeoutMs ?? 5000,
+    }),
+    eventWindow: options.eventWindow ?? defaults.eventWindow,
     checkReady: createReadinessCheck(options.client, 'default', options.redis),
     metrics: createApiMetrics(),
     logger: options.logger ?? pino({ level: 'silent' }),
   });
-  const server = createHttpServer(
-    app.callback(),
-    options.http ?? loadApiConfig({ WEBHOOK_SECRET: TEST_SECRET }).http,
-  );
+  const server = createHttpServer(app.callback(), options.http ?? defaults.http);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -79,7 +88,7 @@ export function startReceiverFor(
 export interface PostResult {
   status: number;
   headers: Headers;
-  body: { status?: string; workflowId?: string; error?: string; rejectedId?: string };
+  body: { status?: string; workflowId?: string; error?: string; rejectedId?: string; reason?: string };
 }
 
 export async function post(

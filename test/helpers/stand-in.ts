@@ -25,19 +25,24 @@ export interface Reply {
 
 /**
  * A stand-in for an HTTP API we call (Vesper's send API, the alert webhook) on loopback. It records every
- * request and behaves like an idempotent API: a request repeating an Idempotency-Key that already succeeded
- * gets the first answer again and causes no second effect.
+ * request and, by default, behaves like an idempotent API: a request repeating an Idempotency-Key that already
+ * succeeded gets the first answer again and causes no second effect. Vesper's docs promise no such thing, so
+ * `StandIn.start({ honoursIdempotencyKey: false })` gives an API where every 2xx is an effect.
  */
 export class StandIn {
+  private honoursIdempotencyKey = true;
   readonly requests: RecordedRequest[] = [];
   private readonly script: Reply[] = [];
   private fallback: Reply = { status: 200, body: { ok: true } };
   private readonly succeeded = new Map<string, Reply>();
+  /** Keys whose first request is still being answered: a repeat gets 409, as idempotent APIs answer. */
+  private readonly inFlight = new Set<string>();
   private server?: http.Server;
   url = '';
 
-  static async start(): Promise<StandIn> {
+  static async start(options: { honoursIdempotencyKey?: boolean } = {}): Promise<StandIn> {
     const standIn = new StandIn();
+    standIn.honoursIdempotencyKey = options.honoursIdempotencyKey ?? true;
     standIn.server = http.createServer((req, res) => void standIn.handle(req, res));
     await new Promise<void>((resolve) => standIn.server?.listen(0, '127.0.0.1', resolve));
     standIn.url = `http://127.0.0.1:${(standIn.server.address() as AddressInfo).port}`;
@@ -78,26 +83,36 @@ export class StandIn {
       // keep the text
     }
     const key = header(req.headers['idempotency-key']);
-    const earlier = key ? this.succeeded.get(key) : undefined;
-    const reply = earlier ?? this.script.shift() ?? this.fallback;
+    const honoured = key && this.honoursIdempotencyKey ? key : undefined;
+    const earlier =
+      honoured && this.inFlight.has(honoured) ? IN_FLIGHT : honoured && this.succeeded.get(honoured);
+    const reply = earlier || this.script.shift() || this.fallback;
     const effect = !earlier && reply.status < 300;
     if (effect && key) this.succeeded.set(key, { ...reply, delayMs: 0 });
+    if (effect && honoured && reply.delayMs) this.inFlight.add(honoured);
     this.requests.push({
       method: req.method ?? '',
       path: req.url ?? '',
       headers: req.headers,
       body,
       idempotencyKey: key,
-      duplicate: earlier !== undefined,
+      duplicate: Boolean(earlier),
       effect,
       at: Date.now(),
     });
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    if (effect && honoured) this.inFlight.delete(honoured);
     if (res.destroyed) return;
     res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
     res.end(JSON.stringify(reply.body ?? {}));
   }
 }
+
+const IN_FLIGHT: Reply = {
+  status: 409,
+  headers: { 'retry-after': '1' },
+  body: { error: 'a request with this Idempotency-Key is in progress' },
+};
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

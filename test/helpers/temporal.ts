@@ -4,7 +4,9 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { inject } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../src/activities';
+import { redisKeys } from '../../src/activities/redis-keys';
 import { createWorkerMetrics } from '../../src/monitoring/worker-metrics';
+import { WORKER_REDIS_OPTIONS } from '../../src/processing-worker';
 import { uniqueId } from './ids';
 
 let runtimeInstalled = false;
@@ -19,8 +21,9 @@ export function connectToDevServer(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
 }
 
+/** With the worker's own client options (command timeout). */
 export function connectToRedis(): Redis {
-  return new Redis(inject('redisUrl'));
+  return new Redis(inject('redisUrl'), WORKER_REDIS_OPTIONS);
 }
 
 export type TestActivityConfig = ActivityDeps['config'];
@@ -42,7 +45,7 @@ export async function createTestWorker(
   config: TestActivityConfig = testActivityConfig(),
 ): Promise<Worker> {
   const metrics = createWorkerMetrics({
-    deadLettersOpen: () => redis.zcard('wa:dlq:open'),
+    deadLettersOpen: () => redis.zcard(redisKeys.deadLettersOpen),
     backlog: async () => undefined,
   });
   return Worker.create({

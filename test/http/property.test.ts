@@ -65,6 +65,8 @@ describe('receiver under random and mutated requests', () => {
         return 'accepted';
       },
       keepRejected: async () => `kept-${++kept}`,
+      findLegacyRun: async () => undefined,
+      eventWindow: { maxAgeSeconds: 6 * 86_400, maxFutureSkewSeconds: 300 },
       checkReady: async () => ({ ready: true, checks: {} }),
       metrics: createApiMetrics(),
       logger: pino({ level: 'trace' }, sink),

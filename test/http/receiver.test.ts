@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { fakeReceiver } from '../helpers/fake-receiver';
 import { loadFixture } from '../helpers/fixtures';
 import { signedHeaders } from '../helpers/signed-request';
+import { nowStamp } from '../helpers/fixtures';
+
+const NOW = nowStamp();
 
 const body = JSON.stringify(loadFixture('message-received'));
 
@@ -60,7 +63,7 @@ describe('POST /webhooks/whatsapp (app.callback())', () => {
       415,
     );
     expect((await http.post('/webhooks/whatsapp').send()).status).toBe(415);
-    const big = JSON.stringify({ type: 'x', timestamp: 't', data: { pad: 'a'.repeat(5000) } });
+    const big = JSON.stringify({ type: 'x', timestamp: NOW, data: { pad: 'a'.repeat(5000) } });
     const res = await http.post('/webhooks/whatsapp').set(signedHeaders(big)).send(big);
     expect(res.status).toBe(413);
     expect(res.body.error).toBe('request body is too large');
@@ -93,23 +96,23 @@ describe('POST /webhooks/whatsapp (app.callback())', () => {
     for (const [bad, message] of [
       ['{"type":', 'body is not valid JSON'],
       ['[1,2]', 'body must be a JSON object'],
-      [JSON.stringify({ timestamp: 't', data: {} }), 'field "type" must be a non-empty string'],
-      [JSON.stringify({ type: 'message.read', timestamp: 't', data: { sessionId: 's' } }), 'data.messageId'],
+      [JSON.stringify({ timestamp: NOW, data: {} }), 'field "type" must be a non-empty string'],
+      [JSON.stringify({ type: 'message.read', timestamp: NOW, data: { sessionId: 's' } }), 'data.messageId'],
       [
-        JSON.stringify({ type: 'session.connected', timestamp: 't', data: [] }),
+        JSON.stringify({ type: 'session.connected', timestamp: NOW, data: [] }),
         'field "data" must be an object',
       ],
       [
         JSON.stringify({
           type: 'message.read',
-          timestamp: 't',
+          timestamp: NOW,
           data: { sessionId: 's', messageId: 'm'.repeat(300) },
         }),
         'at most 256',
       ],
       [
         // deeper than the hand-off's serializer can take: kept, never a 503 retried forever
-        `{"type":"group.updated","timestamp":"t","data":{"deep":${'['.repeat(40)}${']'.repeat(40)}}}`,
+        `{"type":"group.updated","timestamp":"${NOW}","data":{"deep":${'['.repeat(40)}${']'.repeat(40)}}}`,
         'nested more than 32 levels',
       ],
     ] as const) {

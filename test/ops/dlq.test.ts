@@ -5,6 +5,7 @@ import { npmRun } from '../helpers/cli';
 import { receivedMessage } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
+import { redisKeys } from '../../src/activities/redis-keys';
 
 let p: Pipeline;
 beforeAll(async () => {
@@ -79,10 +80,10 @@ describe('npm run dlq', () => {
       expect(summary.redriven).toContainEqual(
         expect.objectContaining({ workflowId: id, result: 'completed' }),
       );
-    for (const id of ids) expect(await p.redis.hget(`wa:dlq:${id}`, 'status')).toBe('resolved');
+    for (const id of ids) expect(await p.redis.hget(redisKeys.deadLetter(id), 'status')).toBe('resolved');
     // another session's dead letter is left alone
     expect(summary.redriven.map((r) => r.workflowId)).not.toContain(elsewhere);
-    expect(await p.redis.hget(`wa:dlq:${elsewhere}`, 'status')).toBe('open');
+    expect(await p.redis.hget(redisKeys.deadLetter(elsewhere), 'status')).toBe('open');
     expect((await npmRun('dlq', ['redrive', elsewhere, '--wait'])).code).toBe(0);
   });
 

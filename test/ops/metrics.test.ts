@@ -11,6 +11,9 @@ import { parseMetrics, startEntryPoints, total, type EntryPoints } from '../help
 import { post } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
 import { StandIn } from '../helpers/stand-in';
+import { nowStamp } from '../helpers/fixtures';
+
+const NOW = nowStamp();
 
 const SECRET = 'metrics-test-secret';
 let entry: EntryPoints;
@@ -59,7 +62,7 @@ describe('metrics after a test load', () => {
     expect(accepted.every((r) => r.status === 202)).toBe(true);
     expect((await send(events[0])).status).toBe(200); // duplicate
     expect((await send(events[1], 'wrong-secret')).status).toBe(401);
-    expect((await send({ type: 'message.read', timestamp: 't', data: { sessionId: session } })).status).toBe(
+    expect((await send({ type: 'message.read', timestamp: NOW, data: { sessionId: session } })).status).toBe(
       400,
     );
 

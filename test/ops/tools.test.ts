@@ -1,6 +1,7 @@
 /** `npm run send-test-event` against the real receiver, `npm run register-webhook` against a stand-in Vesper. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_TYPES } from '../../src/ops/sample-events';
+import { KNOWN_EVENT_TYPES } from '../../src/workflows/contracts';
 import { npmRun } from '../helpers/cli';
 import { uniqueId } from '../helpers/ids';
 import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
@@ -48,27 +49,32 @@ describe('send-test-event', () => {
 });
 
 describe('register-webhook', () => {
-  it("PUTs the webhook URL and event list to Vesper's app settings with the API key", async () => {
-    const env = { VESPER_API_URL: p.vesper.url, VESPER_API_KEY: 'vsp_test_key' };
+  it("PUTs the webhook URL and every registry type to Vesper's app settings, key in x-api-key", async () => {
+    // Vesper's API under its documented /api/v1 prefix, as the default VESPER_API_URL has it
+    const env = { VESPER_API_URL: `${p.vesper.url}/api/v1`, VESPER_API_KEY: 'vsp_test_key' };
     const res = await npmRun(
       'register-webhook',
       ['--url', 'https://hooks.example.com/webhooks/whatsapp'],
       env,
     );
     expect(res.code, res.stderr).toBe(0);
-    const call = p.vesper.to('/apps/settings').at(-1);
+    const call = p.vesper.to('/api/v1/apps/settings').at(-1);
     expect(call).toMatchObject({
       method: 'PUT',
       body: {
         webhookUrl: 'https://hooks.example.com/webhooks/whatsapp',
-        webhookEvents: expect.arrayContaining([
-          'message.received',
-          'message.delivered',
-          'session.disconnected',
-        ]),
+        webhookEvents: [...KNOWN_EVENT_TYPES],
       },
     });
-    expect(call?.headers.authorization).toBe('Bearer vsp_test_key');
+    expect(call?.body).toMatchObject({
+      webhookEvents: expect.arrayContaining([
+        'message.failed',
+        'message.played',
+        'group.participants.updated',
+      ]),
+    });
+    expect(call?.headers['x-api-key']).toBe('vsp_test_key');
+    expect(call?.headers.authorization).toBeUndefined();
 
     const custom = await npmRun(
       'register-webhook',
@@ -76,7 +82,9 @@ describe('register-webhook', () => {
       env,
     );
     expect(custom.code).toBe(0);
-    expect(p.vesper.to('/apps/settings').at(-1)?.body).toMatchObject({ webhookEvents: ['message.received'] });
+    expect(p.vesper.to('/api/v1/apps/settings').at(-1)?.body).toMatchObject({
+      webhookEvents: ['message.received'],
+    });
   });
 
   it('refuses to run without an API key or a URL', async () => {

@@ -16,25 +16,22 @@ describe('buildEventKey', () => {
     expect(a).not.toBe(b);
   });
 
-  it('keys session events by timestamp and anything else by a body digest', () => {
-    expect(
-      buildEventKey({ type: 'session.connected', sessionId: 's', timestamp: 'T1', bodySha256: sha }),
-    ).toBe('session.connected:s:T1');
-    expect(buildEventKey({ type: 'group.updated', bodySha256: sha })).toBe(
-      `group.updated:-:${'ab'.repeat(16)}`,
+  it('keys session, group and unknown events (message.* ones too) by a digest of the signed body', () => {
+    const d = 'ab'.repeat(16);
+    expect(buildEventKey({ type: 'session.connected', sessionId: 's', bodySha256: sha })).toBe(
+      `session.connected:s:${d}`,
+    );
+    expect(buildEventKey({ type: 'group.updated', bodySha256: sha })).toBe(`group.updated:-:${d}`);
+    // a reaction names its message, but two reactions to one message are two events
+    expect(buildEventKey({ type: 'message.reaction', sessionId: 's', messageId: 'M', bodySha256: sha })).toBe(
+      `message.reaction:s:${d}`,
     );
   });
 
-  it('prefers a sender-assigned event ID', () => {
-    expect(
-      buildEventKey({
-        type: 'message.received',
-        sessionId: 's',
-        messageId: 'M',
-        bodySha256: sha,
-        senderEventId: 'evt_1',
-      }),
-    ).toBe('message.received:evt_1');
+  it('takes no part from the registry for inherited names like constructor', () => {
+    expect(buildEventKey({ type: 'constructor', sessionId: 's', messageId: 'M', bodySha256: sha })).toBe(
+      `constructor:s:${'ab'.repeat(16)}`,
+    );
   });
 
   it('encodes separators inside parts so two different events cannot share a key', () => {
@@ -46,11 +43,11 @@ describe('buildEventKey', () => {
 
   it('encodes lone surrogates, which Temporal would store as U+FFFD, and keeps wide escapes distinct', () => {
     const key = (sessionId: string) =>
-      buildEventKey({ type: 'session.connected', sessionId, timestamp: 'T', bodySha256: sha });
-    expect(key('a\ud800b')).toBe('session.connected:a%uD800b:T');
+      buildEventKey({ type: 'message.read', sessionId, messageId: 'T', bodySha256: sha });
+    expect(key('a\ud800b')).toBe('message.read:a%uD800b:T');
     expect(key('\ud800')).not.toBe(key('\udc00'));
-    expect(key('\ud83d\ude00')).toBe('session.connected:\ud83d\ude00:T'); // a pair is a real character
-    expect(key('\u2028')).toBe('session.connected:%u2028:T');
+    expect(key('\ud83d\ude00')).toBe('message.read:\ud83d\ude00:T'); // a pair is a real character
+    expect(key('\u2028')).toBe('message.read:%u2028:T');
     expect(key('\u2028')).not.toBe(key(' 28'));
     expect(key('\u2028')).not.toBe(key('\ud800'));
   });

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, parseEvent } from '../../src/api/parse-event';
+import { nowStamp } from '../helpers/fixtures';
+
+const NOW = nowStamp();
 
 const event = (deep: string) =>
-  Buffer.from(`{"type":"group.updated","timestamp":"t","data":{"sessionId":"s","deep":${deep}}}`);
+  Buffer.from(`{"type":"group.updated","timestamp":"${NOW}","data":{"sessionId":"s","deep":${deep}}}`);
 const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
 
 describe('parseEvent nesting limit', () => {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SignatureError, signBody, verifySignature } from '../../src/api/signature';
+import { nowStamp } from '../helpers/fixtures';
 
-const body = Buffer.from('{"type":"message.received","timestamp":"t","data":{}}');
+const NOW = nowStamp();
+
+const body = Buffer.from(`{"type":"message.received","timestamp":"${NOW}","data":{}}`);
 const good = signBody(body, 'secret-a');
 
 function problemOf(header: string | undefined, secrets = ['secret-a']): string | undefined {

@@ -1,5 +1,6 @@
 /** Auto-replies through a stand-in Vesper API: one per eligible event, even across a lost answer; none otherwise. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asciiIdempotencyKey } from '../../src/activities/http';
 import { receivedMessage } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
 import { AUTO_REPLY_TEXT, startPipeline, type Pipeline } from '../helpers/pipeline';
@@ -19,7 +20,7 @@ const sendsFor = (session: string) =>
   p.vesper.requests.filter((r) => (r.body as { session?: string }).session === session);
 
 describe('auto-reply', () => {
-  it('sends exactly one reply, with the API key, the event key as Idempotency-Key and digits-only "to"', async () => {
+  it('sends exactly one reply, with the API key, the event key digest as Idempotency-Key and digits-only "to"', async () => {
     const session = uniqueId('s');
     const number = contact();
     const handle = await p.start(receivedMessage(session, 'M1', `${number}@s.whatsapp.net`));
@@ -29,7 +30,7 @@ describe('auto-reply', () => {
     expect(sends[0]).toMatchObject({
       method: 'POST',
       path: '/messages/send/text',
-      idempotencyKey: handle.workflowId,
+      idempotencyKey: asciiIdempotencyKey(handle.workflowId),
       body: { session, to: number, text: AUTO_REPLY_TEXT },
     });
     expect(sends[0]?.headers['x-api-key']).toBe('test-api-key');
@@ -42,7 +43,9 @@ describe('auto-reply', () => {
     expect(await handle.result()).toMatchObject({ autoReply: 'sent' });
     const sends = sendsFor(session);
     expect(sends.length).toBeGreaterThanOrEqual(2); // the timed-out attempt and its retry
-    expect(new Set(sends.map((s) => s.idempotencyKey))).toEqual(new Set([handle.workflowId]));
+    expect(new Set(sends.map((s) => s.idempotencyKey))).toEqual(
+      new Set([asciiIdempotencyKey(handle.workflowId)]),
+    );
     expect(sends.filter((s) => !s.duplicate)).toHaveLength(1); // Vesper sent one message
   });
 
@@ -75,5 +78,76 @@ describe('auto-reply', () => {
     }
     expect(outcomes).toEqual(['sent', 'cooldown', 'sent']);
     expect(sendsFor(session).map((s) => (s.body as { to: string }).to)).toEqual([a, b]);
+  });
+
+  it('sends to the phone number of a JID with a device suffix, and never to a LID', async () => {
+    const session = uniqueId('s');
+    const number = contact();
+    const outcomes = [];
+    for (const [id, from] of [
+      ['D1', `${number}:12@s.whatsapp.net`],
+      ['D2', `${contact()}_1:3@s.whatsapp.net`],
+      ['L1', '123456789012345@lid'],
+    ] as const) {
+      outcomes.push((await (await p.start(receivedMessage(session, id, from))).result()).autoReply);
+    }
+    expect(outcomes).toEqual(['sent', 'sent', 'not-a-phone-number']);
+    const to = sendsFor(session).map((s) => (s.body as { to: string }).to);
+    expect(to[0]).toBe(number);
+    expect(to.every((t) => /^\d{6,15}$/.test(t))).toBe(true);
+  });
+
+  it('treats a 409 (its idempotency key still in flight) as "try again", not as a refusal', async () => {
+    const session = uniqueId('s');
+    // the first attempt times out at 1 s while Vesper takes 4 s: its retry (~2 s later) finds the key in flight
+    p.vesper.replyNext({ status: 200, body: { messageId: 'OUT1' }, delayMs: 4000 });
+    const handle = await p.start(receivedMessage(session, 'M1', `${contact()}@s.whatsapp.net`));
+    expect(await handle.result()).toMatchObject({ autoReply: 'sent' });
+    const sends = sendsFor(session);
+    expect(sends.map((s) => s.duplicate && s.effect)).not.toContain(true);
+    expect(sends.filter((s) => s.effect)).toHaveLength(1);
+    expect(sends.some((s) => s.duplicate)).toBe(true); // the 409 (and the stored answer after it)
+  });
+
+  it('gives the contact its cooldown back when the reply failed for good', async () => {
+    const session = uniqueId('s');
+    const number = contact();
+    p.vesper.replyNext({ status: 400, body: { error: 'invalid session' } });
+    const refused = await p.start(receivedMessage(session, 'M1', `${number}@s.whatsapp.net`));
+    await expect(refused.result()).rejects.toThrow();
+    const history = await refused.fetchHistory();
+    const localActivities = (history.events ?? []).flatMap((e) => {
+      const payload = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+      return payload
+        ? [(JSON.parse(Buffer.from(payload).toString()) as { activity_type: string }).activity_type]
+        : [];
+    });
+    expect(localActivities).toEqual(['saveMessage', 'releaseAutoReplyCooldown']);
+    const next = await p.start(receivedMessage(session, 'M2', `${number}@s.whatsapp.net`));
+    expect(await next.result()).toMatchObject({ autoReply: 'sent' });
+  });
+});
+
+describe('auto-reply against an API that ignores Idempotency-Key (Vesper documents none)', () => {
+  let q: Pipeline;
+  beforeAll(async () => {
+    q = await startPipeline(
+      () => ({ vesper: { apiUrl: 'set by startPipeline', apiKey: 'k', timeoutMs: 1000 } }),
+      { vesperHonoursIdempotencyKey: false },
+    );
+  });
+  afterAll(() => q?.close());
+
+  it('sends a duplicate exactly when an answer is lost: one extra message per lost answer, none otherwise', async () => {
+    const session = uniqueId('s');
+    q.vesper.replyNext({ status: 200, body: { messageId: 'OUT1' }, delayMs: 1500 });
+    const lost = await q.start(receivedMessage(session, 'M1', `${contact()}@s.whatsapp.net`));
+    expect(await lost.result()).toMatchObject({ autoReply: 'sent' });
+    const kept = await q.start(receivedMessage(session, 'M2', `${contact()}@s.whatsapp.net`));
+    expect(await kept.result()).toMatchObject({ autoReply: 'sent' });
+    const effects = (id: string) =>
+      q.vesper.requests.filter((r) => r.effect && r.idempotencyKey === asciiIdempotencyKey(id));
+    expect(effects(lost.workflowId)).toHaveLength(2); // the window: Vesper acted, its answer never came back
+    expect(effects(kept.workflowId)).toHaveLength(1);
   });
 });

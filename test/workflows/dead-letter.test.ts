@@ -11,6 +11,7 @@ import { run } from '../../scripts/lib/run';
 import { receivedMessage } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
+import { redisKeys } from '../../src/activities/redis-keys';
 
 let p: Pipeline;
 beforeAll(async () => {
@@ -35,7 +36,7 @@ describe('retries and dead letters', () => {
     expect(
       p.vesper.effects().filter((r) => (r.body as { session: string }).session === session),
     ).toHaveLength(1);
-    expect(await p.redis.exists(`wa:dlq:${handle.workflowId}`)).toBe(0);
+    expect(await p.redis.exists(redisKeys.deadLetter(handle.workflowId))).toBe(0);
   });
 
   it('dead-letters a 400, alerts once, fails visibly; a reset after the fix completes it and resolves the letter', async () => {
@@ -62,7 +63,7 @@ describe('retries and dead letters', () => {
       EventType: 'message.received',
     });
 
-    const letter = await p.redis.hgetall(`wa:dlq:${handle.workflowId}`);
+    const letter = await p.redis.hgetall(redisKeys.deadLetter(handle.workflowId));
     expect(letter).toMatchObject({
       status: 'open',
       workflowId: handle.workflowId,
@@ -77,7 +78,7 @@ describe('retries and dead letters', () => {
       type: 'message.received',
       data: { sessionId: session },
     });
-    expect(await p.redis.zscore('wa:dlq:open', handle.workflowId)).not.toBeNull();
+    expect(await p.redis.zscore(redisKeys.deadLettersOpen, handle.workflowId)).not.toBeNull();
     expect(alertsFor(handle.workflowId)).toHaveLength(1);
     expect(alertsFor(handle.workflowId)[0]?.body).toMatchObject({
       text: expect.stringContaining('temporal workflow reset'),
@@ -105,12 +106,12 @@ describe('retries and dead letters', () => {
     const after = await redriven.describe();
     expect(after.runId).not.toBe(description.runId);
     expect(after.status.name).toBe('COMPLETED');
-    expect(await p.redis.hgetall(`wa:dlq:${handle.workflowId}`)).toMatchObject({
+    expect(await p.redis.hgetall(redisKeys.deadLetter(handle.workflowId))).toMatchObject({
       status: 'resolved',
       resolvedByRunId: after.runId,
     });
-    expect(await p.redis.zscore('wa:dlq:open', handle.workflowId)).toBeNull();
-    expect(await p.redis.zscore('wa:dlq:all', handle.workflowId)).not.toBeNull();
+    expect(await p.redis.zscore(redisKeys.deadLettersOpen, handle.workflowId)).toBeNull();
+    expect(await p.redis.zscore(redisKeys.deadLettersAll, handle.workflowId)).not.toBeNull();
     expect(alertsFor(handle.workflowId)).toHaveLength(1);
     expect(
       p.vesper.effects().filter((r) => (r.body as { session: string }).session === session),

@@ -1,6 +1,7 @@
 /**
- * Determinism guard: recorded histories of representative runs (test/fixtures/histories, refreshed with
- * `npm run record-histories`) must replay against the current workflow code without a nondeterminism error.
+ * Determinism guard: recorded histories of representative runs must replay against the current workflow code
+ * without a nondeterminism error: today's (test/fixtures/histories, refreshed with `npm run record-histories`)
+ * and those recorded by 0.1 (test/fixtures/histories/0.1, kept: runs of that version may still be open).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,13 +22,16 @@ const EXPECTED = [
   'unhandled-type',
 ];
 
-describe('replay of recorded histories', () => {
+describe.each([
+  ['current', DIR],
+  ['0.1', path.join(DIR, '0.1')],
+])('replay of recorded histories (%s)', (_shape, dir) => {
   it('replays every representative history against the current workflow code', async () => {
-    const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(files.map((f) => f.replace(/\.json$/, '')).sort()).toEqual(EXPECTED);
     const histories = files.map((file) => ({
       workflowId: file,
-      history: historyFromJSON(JSON.parse(readFileSync(path.join(DIR, file), 'utf8'))),
+      history: historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8'))),
     }));
     const failures: string[] = [];
     let replayed = 0;

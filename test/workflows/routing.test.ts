@@ -4,6 +4,7 @@ import { loadFixture } from '../helpers/fixtures';
 import { statusEvent } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
 import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
+import { redisKeys } from '../../src/activities/redis-keys';
 
 let p: Pipeline;
 beforeAll(async () => {
@@ -14,9 +15,10 @@ afterAll(() => p?.close());
 describe('routing: each event type and its effects', () => {
   it('message.received (with media) saves every field the guide lists', async () => {
     const session = uniqueId('s');
-    const handle = await p.start(loadFixture('message-with-media', session));
+    const event = loadFixture('message-with-media', session);
+    const handle = await p.start(event);
     expect(await handle.result()).toMatchObject({ outcome: 'processed', autoReply: 'disabled' });
-    expect(await p.redis.hgetall(`wa:msg:${session}:3EB0C1D2E3F4A5B6`)).toMatchObject({
+    expect(await p.redis.hgetall(redisKeys.message(session, '3EB0C1D2E3F4A5B6'))).toMatchObject({
       from: '905551234567@s.whatsapp.net',
       fromName: 'John Doe',
       text: '',
@@ -25,10 +27,10 @@ describe('routing: each event type and its effects', () => {
       mediaType: 'image',
       mediaUrl: 'https://api.vespergateway.com/v1/media/abc123',
       isGroup: 'false',
-      eventTimestamp: '2026-03-15T10:31:00Z',
+      eventTimestamp: event.timestamp,
     });
-    expect(await p.redis.zscore(`wa:session:${session}:messages`, '3EB0C1D2E3F4A5B6')).toBe(
-      String(Date.parse('2026-03-15T10:31:00Z') / 1000),
+    expect(await p.redis.zscore(redisKeys.sessionMessages(session), '3EB0C1D2E3F4A5B6')).toBe(
+      String(Date.parse(event.timestamp) / 1000),
     );
   });
 
@@ -44,10 +46,10 @@ describe('routing: each event type and its effects', () => {
       await (
         await p.start(statusEvent(status, session, id, 1710495000, { error: 'recipient blocked' }))
       ).result();
-      expect(await p.redis.hget(`wa:msg:${session}:${id}`, 'status')).toBe(status);
-      expect(await p.redis.hget(`wa:msg:${session}:${id}`, `${status}At`)).toBe('1710495000');
+      expect(await p.redis.hget(redisKeys.message(session, id), 'status')).toBe(status);
+      expect(await p.redis.hget(redisKeys.message(session, id), `${status}At`)).toBe('1710495000');
     }
-    expect(await p.redis.hget(`wa:msg:${session}:M5`, 'error')).toBe('recipient blocked');
+    expect(await p.redis.hget(redisKeys.message(session, 'M5'), 'error')).toBe('recipient blocked');
   });
 
   it('session.connected records the state; session.disconnected records it and alerts once', async () => {
@@ -58,11 +60,11 @@ describe('routing: each event type and its effects', () => {
       data: { sessionId: session },
     };
     await (await p.start(connected)).result();
-    expect(await p.redis.hget(`wa:session:${session}`, 'status')).toBe('connected');
+    expect(await p.redis.hget(redisKeys.session(session), 'status')).toBe('connected');
 
     const disconnected = loadFixture('session-disconnected', session);
     await (await p.start(disconnected)).result();
-    expect(await p.redis.hgetall(`wa:session:${session}`)).toMatchObject({
+    expect(await p.redis.hgetall(redisKeys.session(session))).toMatchObject({
       status: 'disconnected',
       reason: 'phone_offline',
       lastSeen: '2026-03-15T10:31:55Z',
@@ -81,7 +83,7 @@ describe('routing: each event type and its effects', () => {
 
     // an older event arriving late does not overwrite the newer state
     await (await p.start({ ...connected, timestamp: '2026-03-15T09:00:00Z' })).result();
-    expect(await p.redis.hget(`wa:session:${session}`, 'status')).toBe('disconnected');
+    expect(await p.redis.hget(redisKeys.session(session), 'status')).toBe('disconnected');
   });
 
   it('group.* is recorded and counted; an unknown type is recorded as unhandled', async () => {
@@ -92,16 +94,16 @@ describe('routing: each event type and its effects', () => {
     };
     const groupRun = await p.start(group);
     expect(await groupRun.result()).toMatchObject({ outcome: 'recorded' });
-    expect(JSON.parse((await p.redis.get(`wa:event:${groupRun.workflowId}`)) ?? '{}')).toMatchObject({
+    expect(JSON.parse((await p.redis.get(redisKeys.event(groupRun.workflowId))) ?? '{}')).toMatchObject({
       category: 'group',
     });
 
-    const before = Number((await p.redis.get('wa:stats:unhandled')) ?? 0);
+    const before = Number((await p.redis.get(redisKeys.unhandledEvents)) ?? 0);
     const odd = await p.start({ type: uniqueId('call.offer'), timestamp: '2026-03-15T10:41:00Z', data: {} });
     await odd.result();
-    expect(JSON.parse((await p.redis.get(`wa:event:${odd.workflowId}`)) ?? '{}')).toMatchObject({
+    expect(JSON.parse((await p.redis.get(redisKeys.event(odd.workflowId))) ?? '{}')).toMatchObject({
       category: 'unhandled',
     });
-    expect(Number(await p.redis.get('wa:stats:unhandled'))).toBe(before + 1);
+    expect(Number(await p.redis.get(redisKeys.unhandledEvents))).toBe(before + 1);
   });
 });

@@ -6,6 +6,7 @@ import type { VesperEvent } from '../../src/workflows/contracts';
 import { receivedMessage, statusEvent } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
 import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
+import { redisKeys } from '../../src/activities/redis-keys';
 
 let p: Pipeline;
 beforeAll(async () => {
@@ -28,7 +29,7 @@ async function history(
   session: string,
   id: string,
 ): Promise<Array<{ status: string; at: number }>> {
-  return (await redis.lrange(`wa:msg:${session}:${id}:history`, 0, -1)).map(
+  return (await redis.lrange(redisKeys.messageHistory(session, id), 0, -1)).map(
     (e) => JSON.parse(e) as { status: string; at: number },
   );
 }
@@ -37,7 +38,7 @@ describe('message status merging', () => {
   it('read before delivered ends read, with deliveredAt from the delivered event', async () => {
     const s = uniqueId('s');
     await runAll([statusEvent('read', s, 'M', T + 20), statusEvent('delivered', s, 'M', T + 10)]);
-    expect(await p.redis.hgetall(`wa:msg:${s}:M`)).toMatchObject({
+    expect(await p.redis.hgetall(redisKeys.message(s, 'M'))).toMatchObject({
       status: 'read',
       readAt: `${T + 20}`,
       deliveredAt: `${T + 10}`,
@@ -48,7 +49,7 @@ describe('message status merging', () => {
   it('read without delivered fills deliveredAt in; a late sent does not regress', async () => {
     const s = uniqueId('s');
     await runAll([statusEvent('read', s, 'M', T + 20), statusEvent('sent', s, 'M', T)]);
-    expect(await p.redis.hgetall(`wa:msg:${s}:M`)).toMatchObject({
+    expect(await p.redis.hgetall(redisKeys.message(s, 'M'))).toMatchObject({
       status: 'read',
       deliveredAt: `${T + 20}`,
       sentAt: `${T}`,
@@ -64,7 +65,7 @@ describe('message status merging', () => {
       statusEvent('sent', s, 'M', T),
     ];
     await runAll(events, true);
-    expect(await p.redis.hgetall(`wa:msg:${s}:M`)).toMatchObject({
+    expect(await p.redis.hgetall(redisKeys.message(s, 'M'))).toMatchObject({
       status: 'played',
       statusRank: '4',
       sentAt: `${T}`,
@@ -86,9 +87,12 @@ describe('message status merging', () => {
       statusEvent('sent', s, 'A', T),
       statusEvent('failed', s, 'A', T + 5, { error: 'timeout' }),
     ]);
-    expect(await p.redis.hgetall(`wa:msg:${s}:A`)).toMatchObject({ status: 'failed', error: 'timeout' });
+    expect(await p.redis.hgetall(redisKeys.message(s, 'A'))).toMatchObject({
+      status: 'failed',
+      error: 'timeout',
+    });
     await runAll([statusEvent('delivered', s, 'A', T + 9)]);
-    expect(await p.redis.hgetall(`wa:msg:${s}:A`)).toMatchObject({
+    expect(await p.redis.hgetall(redisKeys.message(s, 'A'))).toMatchObject({
       status: 'delivered',
       error: 'timeout',
       failedAt: `${T + 5}`,
@@ -98,13 +102,13 @@ describe('message status merging', () => {
       statusEvent('read', s, 'B', T + 9),
       statusEvent('failed', s, 'B', T + 12, { error: 'late' }),
     ]);
-    expect(await p.redis.hget(`wa:msg:${s}:B`, 'status')).toBe('read');
+    expect(await p.redis.hget(redisKeys.message(s, 'B'), 'status')).toBe('read');
   });
 
   it('keeps a status that arrives before its message and merges the message into it', async () => {
     const s = uniqueId('s');
     await runAll([statusEvent('read', s, 'M', T + 20), receivedMessage(s, 'M')]);
-    expect(await p.redis.hgetall(`wa:msg:${s}:M`)).toMatchObject({
+    expect(await p.redis.hgetall(redisKeys.message(s, 'M'))).toMatchObject({
       status: 'read',
       text: 'Hello, I need help with my order',
       fromName: 'John Doe',

@@ -1,0 +1,20 @@
+/**
+ * How long after its own (signed) timestamp an event may still act. Temporal remembers a closed run's ID for
+ * the namespace's retention, so an event is deduplicated by its key only while its first run can still be
+ * remembered: the window must stay below retention (7 days) minus the allowed clock skew. Past it, a captured
+ * signed body replayed later could act again; so it is kept for inspection instead of started.
+ */
+export interface EventWindow {
+  maxAgeSeconds: number;
+  /** A sender clock this far ahead of ours is tolerated. */
+  maxFutureSkewSeconds: number;
+}
+
+export type EventTiming = 'in-window' | 'too-old' | 'too-new';
+
+export function eventTiming(timestamp: string, window: EventWindow, now = Date.now()): EventTiming {
+  const at = Date.parse(timestamp);
+  if (at < now - window.maxAgeSeconds * 1000) return 'too-old';
+  if (at > now + window.maxFutureSkewSeconds * 1000) return 'too-new';
+  return 'in-window';
+}
