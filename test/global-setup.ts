@@ -1,6 +1,7 @@
 /**
- * Once per `npm test`: provision the temporal CLI and redis-server (as `npm start` does), start ONE headless
- * dev server and ONE throwaway Redis on free loopback ports, and bundle the workflows once.
+ * Once per `npm test`: provision the temporal CLI, tctl and redis-server (as `npm run setup` does; on a machine
+ * with nothing cached, tctl's Go build takes minutes, so it happens here, before any test's clock starts), start
+ * ONE headless dev server and ONE throwaway Redis on free loopback ports, and bundle the workflows once.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,7 +9,7 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { getFreePort } from '../scripts/lib/managed-process';
-import { ensureTemporalCli } from '../scripts/lib/provision';
+import { ensureTctl, ensureTemporalCli } from '../scripts/lib/provision';
 import { ensureRedisServer } from '../scripts/lib/redis-server';
 import { startRedisServer, startTemporalDevServer } from '../scripts/lib/services';
 
@@ -24,6 +25,8 @@ const log = (line: string) => console.log(`[test-setup] ${line}`);
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const temporal = await ensureTemporalCli(log);
+  const tctl = await ensureTctl(log);
+  log(`tctl ${tctl.path} (${tctl.route})`);
   const redisBinary = await ensureRedisServer(log);
   const [temporalPort, redisPort] = [await getFreePort(), await getFreePort()];
   const [server, redis] = await Promise.all([
