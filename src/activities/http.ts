@@ -49,7 +49,8 @@ export async function postJson(options: PostJsonOptions): Promise<unknown> {
     });
   }
   if (response.status >= 400 && response.status < 500) {
-    throw ApplicationFailure.nonRetryable(`${status} ${text.slice(0, 200)}`.trim(), options.rejectedType);
+    // the status and the API's error code only: a body can echo the recipient's number into dead letters and alerts
+    throw ApplicationFailure.nonRetryable(`${status}${errorCode(text)}`, options.rejectedType);
   }
   throw ApplicationFailure.retryable(status, 'HttpServerError');
 }
@@ -60,6 +61,13 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - now) / 1000;
   if (!Number.isFinite(seconds) || seconds < 0) return undefined;
   return Math.min(seconds, MAX_RETRY_AFTER_SECONDS) * 1000;
+}
+
+/** `{"error":"invalid_session"}` → ` (invalid_session)`; free text is left out. */
+function errorCode(text: string): string {
+  const parsed = parseJson(text) as { error?: unknown; code?: unknown } | undefined;
+  const code = typeof parsed === 'object' && parsed !== null ? (parsed.code ?? parsed.error) : undefined;
+  return typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? ` (${code})` : '';
 }
 
 function fetchErrorMessage(err: unknown): string {

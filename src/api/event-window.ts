@@ -1,8 +1,9 @@
 /**
  * How long after its own (signed) timestamp an event may still act. Temporal remembers a closed run's ID for
  * the namespace's retention, so an event is deduplicated by its key only while its first run can still be
- * remembered: the window must stay below retention (7 days) minus the allowed clock skew. Past it, a captured
- * signed body replayed later could act again; so it is kept for inspection instead of started.
+ * remembered: age + allowed clock skew must stay below retention (7 days; the config checks it). Past it, a
+ * captured signed body replayed later could act again, so it is kept for inspection instead of started; an event
+ * stamped further ahead than the skew would stretch the window, so the sender is told to retry later.
  */
 export interface EventWindow {
   maxAgeSeconds: number;

@@ -10,6 +10,8 @@ import { badRequest } from './errors';
 
 const MAX_TYPE_LENGTH = 128;
 const MAX_TIMESTAMP_LENGTH = 64;
+/** A zone is required: a zone-less time would be read in the host's zone, moving the acceptance window. */
+const ISO_8601_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 export const MAX_ID_LENGTH = 256;
 /** Vesper's events are 3 levels deep; far deeper ones would overflow the stack of the hand-off's serializer. */
 export const MAX_JSON_DEPTH = 32;
@@ -28,7 +30,10 @@ const envelopeEntries = {
   type: nonEmpty(MAX_TYPE_LENGTH),
   timestamp: v.pipe(
     nonEmpty(MAX_TIMESTAMP_LENGTH),
-    v.check((value) => Number.isFinite(Date.parse(value)), 'must be an ISO 8601 time'),
+    v.check(
+      (value) => ISO_8601_WITH_ZONE.test(value) && Number.isFinite(Date.parse(value)),
+      'must be an ISO 8601 time with a zone (Z or ±hh:mm)',
+    ),
   ),
   data: dataObject({ sessionId }),
 };

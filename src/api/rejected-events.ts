@@ -12,10 +12,11 @@ export interface RejectedEvent {
 /** Stores a rejected event and returns its ID; the same body always gets the same ID (redeliveries collapse). */
 export type KeepRejected = (event: RejectedEvent) => Promise<string>;
 
+/** Under one hash tag: the record and its index are written together (one Redis Cluster slot). */
 export const rejectedKeys = {
-  record: (id: string) => `wa:rejected:${id}`,
+  record: (id: string) => `wa:{rejected}:event:${id}`,
   /** Sorted set of IDs by first arrival (ms). */
-  index: 'wa:rejected',
+  index: 'wa:{rejected}:index',
 };
 
 export function createRejectedStore(redis: Redis): KeepRejected {

@@ -19,6 +19,7 @@ export interface WebhookDeps {
 }
 
 export const RETRY_AFTER_SECONDS = 5;
+const TOO_EARLY_RETRY_AFTER_SECONDS = 60;
 
 /** Verify the bytes, then parse, then hand off durably; answer only after the hand-off. */
 export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<void> {
@@ -44,8 +45,17 @@ export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<v
   }
 
   const timing = eventTiming(event.timestamp, deps.eventWindow);
-  if (timing !== 'in-window') {
-    await keepOutOfWindow(ctx, deps, timing, rawBody, receivedAt);
+  if (timing === 'too-new') {
+    // the sender's clock is ahead of ours: not now, but a retry once its stamp is inside the window will do
+    deps.logger.warn({ outcome: 'too_early', type: event.type }, 'event stamped ahead of our clock');
+    throw new HttpError(
+      503,
+      `event timestamp is more than ${deps.eventWindow.maxFutureSkewSeconds} s ahead of our clock; retry later`,
+      { 'Retry-After': String(TOO_EARLY_RETRY_AFTER_SECONDS) },
+    );
+  }
+  if (timing === 'too-old') {
+    await keepExpired(ctx, deps, rawBody, receivedAt);
     return;
   }
 
@@ -54,7 +64,7 @@ export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<v
   let workflowId = eventKey;
   try {
     // a run a receiver before 0.2 started under the old key form: this is a redelivery of its event
-    const legacyRun = await deps.findLegacyRun(legacyEventKeys(event, legacyHeaderEventId(ctx)));
+    const legacyRun = await deps.findLegacyRun(legacyEventKeys(event, legacyHeaderEventId(ctx)), event);
     if (legacyRun) workflowId = legacyRun;
     outcome = legacyRun ? 'duplicate' : await deps.startEvent({ eventKey, event, receivedAt });
   } catch (err) {
@@ -104,20 +114,16 @@ function legacyHeaderEventId(ctx: Context): string | undefined {
 }
 
 /**
- * A signed event outside the acceptance window is kept, not started: a replay of a captured body after its
+ * A signed event older than the acceptance window is kept, not started: a replay of a captured body after its
  * first run was forgotten must not act again. 200, because resending it cannot change the answer.
  */
-async function keepOutOfWindow(
+async function keepExpired(
   ctx: Context,
   deps: WebhookDeps,
-  timing: 'too-old' | 'too-new',
   rawBody: Buffer,
   receivedAt: string,
 ): Promise<void> {
-  const reason =
-    timing === 'too-old'
-      ? `event timestamp is more than ${deps.eventWindow.maxAgeSeconds} s old: past the dedupe window`
-      : `event timestamp is more than ${deps.eventWindow.maxFutureSkewSeconds} s in the future`;
+  const reason = `event timestamp is more than ${deps.eventWindow.maxAgeSeconds} s old: past the dedupe window`;
   let rejectedId;
   try {
     rejectedId = await deps.keepRejected({
@@ -133,5 +139,5 @@ async function keepOutOfWindow(
   ctx.state.outcome = 'expired';
   ctx.status = 200;
   ctx.body = { status: 'expired', reason, rejectedId };
-  deps.logger.warn({ outcome: 'expired', rejectedId, timing }, 'webhook outside the acceptance window, kept');
+  deps.logger.warn({ outcome: 'expired', rejectedId }, 'webhook older than the acceptance window, kept');
 }

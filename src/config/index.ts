@@ -163,10 +163,20 @@ function httpServerConfig(read: Reader): HttpServerConfig {
   };
 }
 
-/** Below the namespace's 7-day retention minus the skew, so a key is remembered as long as its event can act. */
+/** The namespace retention the dev stack and the compose setup job set: how long Temporal remembers an event key. */
+export const NAMESPACE_RETENTION_SECONDS = 7 * 86_400;
+
+/**
+ * Age + skew must stay below retention: an event accepted at the latest moment its stamp allows must still find
+ * its first run remembered (see src/api/event-window.ts).
+ */
 function eventWindow(read: Reader): EventWindow {
-  const maxAgeSeconds = read.integer('EVENT_MAX_AGE_SECONDS', 6 * 86_400, 60, 30 * 86_400);
-  const maxFutureSkewSeconds = read.integer('EVENT_MAX_FUTURE_SKEW_SECONDS', 300, 0, 86_400);
+  const maxAgeSeconds = read.integer('EVENT_MAX_AGE_SECONDS', 6 * 86_400, 60, NAMESPACE_RETENTION_SECONDS);
+  const maxFutureSkewSeconds = read.integer('EVENT_MAX_FUTURE_SKEW_SECONDS', 3600, 0, 86_400);
+  if (maxAgeSeconds + maxFutureSkewSeconds >= NAMESPACE_RETENTION_SECONDS)
+    read.problems.push(
+      `EVENT_MAX_AGE_SECONDS + EVENT_MAX_FUTURE_SKEW_SECONDS must stay below the namespace retention (${NAMESPACE_RETENTION_SECONDS} s)`,
+    );
   return { maxAgeSeconds, maxFutureSkewSeconds };
 }
 

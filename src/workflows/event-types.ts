@@ -2,6 +2,8 @@
  * The event vocabulary, one row per type Vesper sends: what the workflow does with it, which `data` fields it
  * must carry, how its key is formed and what a sample looks like. The receiver's schema, the event key, the
  * sample events, `register-webhook`'s defaults and the metrics labels are all derived from this table.
+ * Changing a type's `handling` (or giving an unknown type a row with a handling other than `record`) changes
+ * the commands its open runs replay: guard it with `patched()` in process-event.ts and record histories.
  * Sandbox-safe: plain data.
  */
 

@@ -105,8 +105,12 @@ async function replyOnce(input: ProcessEventInput) {
   try {
     return await sendAutoReply(input);
   } catch (err) {
-    if (err instanceof ActivityFailure && patched(PATCHES.releaseCooldown))
-      await releaseAutoReplyCooldown(input);
+    if (err instanceof ActivityFailure && patched(PATCHES.releaseCooldown)) {
+      // the send's failure is what the dead letter must show, whatever happens to the release
+      await releaseAutoReplyCooldown(input).catch((releaseFailure: unknown) =>
+        log.warn('cooldown release failed', { eventKey: input.eventKey, error: String(releaseFailure) }),
+      );
+    }
     throw err;
   }
 }

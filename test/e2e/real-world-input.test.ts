@@ -5,6 +5,7 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { rejectedKeys } from '../../src/api/rejected-events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../../src/activities/redis-keys';
 import { eventKeyOf } from '../../src/api/event-key';
@@ -86,39 +87,62 @@ describe('keys from signed bytes only', () => {
     expect(alertsFor(sessionId, 'session.disconnected')).toHaveLength(1);
   });
 
-  it('keeps an event older than the dedupe window (or stamped in the future) instead of starting it', async () => {
+  it('keeps an event older than the dedupe window instead of starting it; one stamped ahead gets 503', async () => {
     const sessionId = uniqueId('s');
-    for (const [offsetMs, reason] of [
-      [-7 * 86_400_000, /past the dedupe window/],
-      [3_600_000, /in the future/],
-    ] as const) {
-      const event = received(sessionId, uniqueId('M'));
-      event.timestamp = stamp(offsetMs);
-      const body = JSON.stringify(event);
-      const res = await send(event);
-      expect(res).toMatchObject({ status: 200, body: { status: 'expired' } });
-      expect(res.body.reason).toMatch(reason);
-      expect(await p.redis.hget(`wa:rejected:${res.body.rejectedId}`, 'body')).toBe(body);
+    const old = received(sessionId, uniqueId('M'));
+    old.timestamp = stamp(-7 * 86_400_000);
+    const oldBody = JSON.stringify(old);
+    const expired = await send(old);
+    expect(expired).toMatchObject({ status: 200, body: { status: 'expired' } });
+    expect(expired.body.reason).toMatch(/past the dedupe window/);
+    expect(await p.redis.hget(rejectedKeys.record(expired.body.rejectedId ?? ''), 'body')).toBe(oldBody);
+
+    const early = received(sessionId, uniqueId('M'));
+    early.timestamp = stamp(2 * 3_600_000);
+    const tooEarly = await send(early);
+    expect(tooEarly.status).toBe(503);
+    expect(tooEarly.headers.get('retry-after')).toBe('60');
+    expect(tooEarly.body.error).toMatch(/ahead of our clock/);
+    for (const event of [old, early]) {
       await expect(
-        p.env.client.workflow.getHandle(eventKeyOf(event, body)).describe(),
+        p.env.client.workflow.getHandle(eventKeyOf(event, JSON.stringify(event))).describe(),
       ).rejects.toBeInstanceOf(WorkflowNotFoundError);
     }
   });
 
   it('finds the run a receiver before 0.2 started under its old key form (a redelivery across the upgrade)', async () => {
     const sessionId = uniqueId('s');
-    const event: VesperEvent = { type: 'session.disconnected', timestamp: stamp(), data: { sessionId } };
-    const oldKey = `session.disconnected:${sessionId}:${encodeKeyPart(event.timestamp)}`;
-    await p.env.client.workflow.start('processWhatsappEvent', {
-      taskQueue: p.worker.options.taskQueue,
-      workflowId: oldKey,
-      args: [{ eventKey: oldKey, event, receivedAt: new Date().toISOString() }],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    const startOld = async (event: VesperEvent, oldKey: string) => {
+      await p.env.client.workflow.start('processWhatsappEvent', {
+        taskQueue: p.worker.options.taskQueue,
+        workflowId: oldKey,
+        args: [{ eventKey: oldKey, event, receivedAt: new Date().toISOString() }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+      await resultOf(oldKey);
+    };
+    const down: VesperEvent = { type: 'session.disconnected', timestamp: stamp(), data: { sessionId } };
+    const downKey = `session.disconnected:${sessionId}:${encodeKeyPart(down.timestamp)}`;
+    await startOld(down, downKey);
+    expect(await send(down)).toMatchObject({
+      status: 200,
+      body: { status: 'duplicate', workflowId: downKey },
     });
-    const res = await send(event);
-    expect(res).toMatchObject({ status: 200, body: { status: 'duplicate', workflowId: oldKey } });
-    await resultOf(oldKey);
     expect(alertsFor(sessionId, 'session.disconnected')).toHaveLength(1);
+
+    // old forms were not unique: a run under the old key for another event does not make this one a duplicate
+    const reaction = (emoji: string): VesperEvent => ({
+      type: 'message.reaction',
+      timestamp: stamp(),
+      data: { sessionId, messageId: '3EB0BBBB', reaction: emoji },
+    });
+    const reactionKey = `message.reaction:${sessionId}:3EB0BBBB`;
+    const thumbs = reaction('👍');
+    await startOld(thumbs, reactionKey);
+    expect(await send(thumbs)).toMatchObject({ status: 200, body: { workflowId: reactionKey } });
+    const other = await send(reaction('❤️'));
+    expect(other.status).toBe(202);
+    expect(other.body.workflowId).not.toBe(reactionKey);
   });
 });
 

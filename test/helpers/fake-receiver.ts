@@ -40,7 +40,7 @@ export function fakeReceiver(options: FakeReceiverOptions = {}) {
         return `r${rejected.length}`;
       }),
     findLegacyRun: options.findLegacyRun ?? (async () => undefined),
-    eventWindow: { maxAgeSeconds: 6 * 86_400, maxFutureSkewSeconds: 300 },
+    eventWindow: { maxAgeSeconds: 6 * 86_400, maxFutureSkewSeconds: 3600 },
     checkReady: async () => ({ ready: true, checks: { temporal: 'ok' } }),
     metrics: createApiMetrics(),
     logger: pino({ level: 'silent' }),

@@ -33,7 +33,7 @@ export interface ReceiverOptions {
   bodyLimitBytes?: number;
   /** The server's limits; default: production's, as loadApiConfig gives them with no HTTP_* variable set. */
   http?: HttpServerConfig;
-  /** Default: production's (6 days back, 5 minutes ahead). */
+  /** Default: production's (6 days back, 1 hour ahead). */
   eventWindow?: EventWindow;
   logger?: Logger;
 }

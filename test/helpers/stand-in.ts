@@ -13,6 +13,8 @@ export interface RecordedRequest {
   effect: boolean;
   /** When it arrived (epoch ms). */
   at: number;
+  /** The HTTP status it was answered (or was to be answered) with. */
+  status: number;
 }
 
 export interface Reply {
@@ -99,6 +101,7 @@ export class StandIn {
       duplicate: Boolean(earlier),
       effect,
       at: Date.now(),
+      status: reply.status,
     });
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (effect && honoured) this.inFlight.delete(honoured);

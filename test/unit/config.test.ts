@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadApiConfig, loadWorkerConfig } from '../../src/config';
+import { ConfigError, loadApiConfig, loadOpsConfig, loadWorkerConfig } from '../../src/config';
 
 describe('loadApiConfig', () => {
   it('fills in defaults around the one required secret', () => {
@@ -13,7 +13,21 @@ describe('loadApiConfig', () => {
       webhookSecrets: ['a', 'b'],
       bodyLimitBytes: 1024 * 1024,
       temporal: { address: 'localhost:7233', namespace: 'default', taskQueue: 'whatsapp-webhooks' },
+      eventWindow: { maxAgeSeconds: 6 * 86_400, maxFutureSkewSeconds: 3600 },
     });
+  });
+
+  it('refuses an acceptance window that reaches the 7-day retention (a replay could act again)', () => {
+    expect(() => loadApiConfig({ WEBHOOK_SECRET: 's', EVENT_MAX_AGE_SECONDS: String(7 * 86_400) })).toThrow(
+      /must stay below the namespace retention/,
+    );
+    expect(() =>
+      loadApiConfig({
+        WEBHOOK_SECRET: 's',
+        EVENT_MAX_AGE_SECONDS: String(6 * 86_400),
+        EVENT_MAX_FUTURE_SKEW_SECONDS: '86400',
+      }),
+    ).toThrow(/must stay below the namespace retention/);
   });
 
   it('reports every problem at once and never echoes a secret', () => {
@@ -74,5 +88,15 @@ describe('loadWorkerConfig', () => {
   it('rejects a REDIS_URL that is not a redis URL', () => {
     expect(() => loadWorkerConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL/);
     expect(loadWorkerConfig({}).redisUrl).toBe('redis://127.0.0.1:6390');
+  });
+});
+
+describe('Vesper API settings', () => {
+  it("default to the base URL Vesper's docs give (every endpoint under /api/v1) and refuse a non-ASCII key", () => {
+    expect(loadWorkerConfig({}).vesper.apiUrl).toBe('https://api.vespergateway.com/api/v1');
+    expect(loadOpsConfig({}).webhookSettingsPath).toBe('/apps/settings');
+    expect(() => loadWorkerConfig({ VESPER_API_KEY: 'vsp_ключ' })).toThrow(
+      /VESPER_API_KEY must be printable ASCII/,
+    );
   });
 });

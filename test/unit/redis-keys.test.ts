@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { redisKeys } from '../../src/activities/redis-keys';
+import { rejectedKeys } from '../../src/api/rejected-events';
 
 /** The hash tag Redis Cluster slots a key by: between the first `{` and the next `}`, when not empty. */
 function hashTag(key: string): string {
@@ -55,6 +56,8 @@ describe('redisKeys', () => {
           redisKeys.unhandledEvents,
         ];
         expect(new Set(eventStep.map(hashTag))).toEqual(new Set(['events']));
+        const rejectedStep = [rejectedKeys.record(other), rejectedKeys.index];
+        expect(new Set(rejectedStep.map(hashTag))).toEqual(new Set(['rejected']));
         const deadLetterStep = [
           redisKeys.deadLetter(`x:${other}`),
           redisKeys.deadLettersOpen,
@@ -68,5 +71,6 @@ describe('redisKeys', () => {
   it('never lets a dead letter or recorded event be named like an index', () => {
     expect(redisKeys.deadLetter('open')).not.toBe(redisKeys.deadLettersOpen);
     expect(redisKeys.event('unhandled')).not.toBe(redisKeys.unhandledEvents);
+    expect(rejectedKeys.record('index')).not.toBe(rejectedKeys.index);
   });
 });
