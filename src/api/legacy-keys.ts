@@ -22,7 +22,8 @@ export type FindLegacyRun = (
 /**
  * Legacy IDs matter only while a redelivery of an event an old receiver took can still arrive: until the key
  * form's start + the acceptance window (older events are refused anyway) + a rollout margin. After that this
- * costs nothing. If Redis cannot say when the form started, it checks (one describe per legacy ID).
+ * costs nothing. If Redis cannot say when the form started, it checks: a describe per legacy ID, and the run's
+ * history only where one exists.
  */
 export function createLegacyRunFinder(deps: {
   client: Client;

@@ -27,7 +27,7 @@ export function createApiMetrics(): ApiMetrics {
   collectDefaultMetrics({ register: registry });
   const received = new Counter({
     name: 'whatsapp_webhooks_received_total',
-    help: 'Webhook requests by event type and outcome (accepted, duplicate, expired, unauthorized, invalid, unavailable, …)',
+    help: 'Webhook requests by event type and outcome (accepted, duplicate, expired, too_early, unauthorized, invalid, unavailable, …)',
     labelNames: ['type', 'outcome'],
     registers: [registry],
   });

@@ -47,6 +47,7 @@ export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<v
   const timing = eventTiming(event.timestamp, deps.eventWindow);
   if (timing === 'too-new') {
     // the sender's clock is ahead of ours: not now, but a retry once its stamp is inside the window will do
+    ctx.state.outcome = 'too_early';
     deps.logger.warn({ outcome: 'too_early', type: event.type }, 'event stamped ahead of our clock');
     throw new HttpError(
       503,
