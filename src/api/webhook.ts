@@ -89,29 +89,9 @@ async function keepInvalid(
   rawBody: Buffer,
   receivedAt: string,
 ): Promise<HttpError> {
-  try {
-    const rejectedId = await deps.keepRejected({
-      reason: problem.message,
-      rawBody,
-      contentType: ctx.get('content-type'),
-      receivedAt,
-    });
-    deps.logger.warn(
-      { outcome: 'invalid', rejectedId, reason: problem.message },
-      'webhook rejected and kept',
-    );
-    return new HttpError(400, problem.message, {}, { rejectedId });
-  } catch (err) {
-    deps.logger.error(
-      { outcome: 'unavailable', reason: (err as Error).message },
-      'could not keep a rejected event',
-    );
-    return serviceUnavailable(RETRY_AFTER_SECONDS);
-  }
-}
-
-function legacyHeaderEventId(ctx: Context): string | undefined {
-  return LEGACY_EVENT_ID_HEADERS.map((h) => ctx.get(h).trim()).find(Boolean);
+  const rejectedId = await keep(ctx, deps, problem.message, rawBody, receivedAt);
+  deps.logger.warn({ outcome: 'invalid', rejectedId, reason: problem.message }, 'webhook rejected and kept');
+  return new HttpError(400, problem.message, {}, { rejectedId });
 }
 
 /**
@@ -125,20 +105,29 @@ async function keepExpired(
   receivedAt: string,
 ): Promise<void> {
   const reason = `event timestamp is more than ${deps.eventWindow.maxAgeSeconds} s old: past the dedupe window`;
-  let rejectedId;
-  try {
-    rejectedId = await deps.keepRejected({
-      reason,
-      rawBody,
-      contentType: ctx.get('content-type'),
-      receivedAt,
-    });
-  } catch (err) {
-    deps.logger.error({ outcome: 'unavailable', reason: (err as Error).message }, 'could not keep an event');
-    throw serviceUnavailable(RETRY_AFTER_SECONDS);
-  }
+  const rejectedId = await keep(ctx, deps, reason, rawBody, receivedAt);
   ctx.state.outcome = 'expired';
   ctx.status = 200;
   ctx.body = { status: 'expired', reason, rejectedId };
   deps.logger.warn({ outcome: 'expired', rejectedId }, 'webhook older than the acceptance window, kept');
+}
+
+/** Keeps a signed event for inspection; when Redis cannot take it, a 503 makes the sender retry (nothing lost). */
+async function keep(
+  ctx: Context,
+  deps: WebhookDeps,
+  reason: string,
+  rawBody: Buffer,
+  receivedAt: string,
+): Promise<string> {
+  try {
+    return await deps.keepRejected({ reason, rawBody, contentType: ctx.get('content-type'), receivedAt });
+  } catch (err) {
+    deps.logger.error({ outcome: 'unavailable', reason: (err as Error).message }, 'could not keep an event');
+    throw serviceUnavailable(RETRY_AFTER_SECONDS);
+  }
+}
+
+function legacyHeaderEventId(ctx: Context): string | undefined {
+  return LEGACY_EVENT_ID_HEADERS.map((h) => ctx.get(h).trim()).find(Boolean);
 }

@@ -11,6 +11,7 @@ import { redisKeys } from '../../src/activities/redis-keys';
 import { eventKeyOf } from '../../src/api/event-key';
 import { encodeKeyPart, type VesperEvent } from '../../src/workflows/contracts';
 import { statusEvent } from '../helpers/events';
+import { nowStamp } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { post, startReceiverFor, type RunningReceiver } from '../helpers/receiver';
@@ -29,8 +30,7 @@ afterAll(async () => {
   await p?.close();
 });
 
-/** Vesper stamps events to the second. */
-const stamp = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const stamp = nowStamp;
 
 async function send(event: VesperEvent, headers: Record<string, string> = {}) {
   const body = JSON.stringify(event);

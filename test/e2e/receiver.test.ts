@@ -4,13 +4,12 @@ import { rejectedKeys } from '../../src/api/rejected-events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody } from '../../src/api/signature';
 import type { VesperEvent } from '../../src/workflows/contracts';
-import { loadFixture, type FixtureName } from '../helpers/fixtures';
+import { loadFixture, nowStamp, type FixtureName } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
 import { post, startReceiverFor, type RunningReceiver } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
 import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
 import { countWorkflows } from '../helpers/workflows';
-import { nowStamp } from '../helpers/fixtures';
 
 const NOW = nowStamp();
 

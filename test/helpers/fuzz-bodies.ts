@@ -3,9 +3,8 @@
  * otherwise hold gigabytes). `runTag` goes into IDs so the run's workflows and kept events are its own.
  */
 import fc from 'fast-check';
-import { loadFixture } from './fixtures';
+import { loadFixture, nowStamp } from './fixtures';
 import { FIXTURE_NAMES, nastyStringArb } from './hostile-input';
-import { nowStamp } from './fixtures';
 
 const NOW = nowStamp();
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fakeReceiver } from '../helpers/fake-receiver';
-import { loadFixture } from '../helpers/fixtures';
+import { loadFixture, nowStamp } from '../helpers/fixtures';
 import { signedHeaders } from '../helpers/signed-request';
-import { nowStamp } from '../helpers/fixtures';
 
 const NOW = nowStamp();
 

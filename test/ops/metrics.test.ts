@@ -5,13 +5,12 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { receivedMessage, statusEvent } from '../helpers/events';
-import { loadFixture } from '../helpers/fixtures';
+import { loadFixture, nowStamp } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
 import { parseMetrics, startEntryPoints, total, type EntryPoints } from '../helpers/processes';
 import { post } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
 import { StandIn } from '../helpers/stand-in';
-import { nowStamp } from '../helpers/fixtures';
 
 const NOW = nowStamp();
 
