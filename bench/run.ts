@@ -317,6 +317,7 @@ async function main(): Promise<void> {
         WORKER_SDK_METRICS_PORT: String(await getFreePort()),
         PORT: String(api),
         HOST: '127.0.0.1',
+        ADMIN_PORT: String(await getFreePort()),
       };
       const server = temporal.process.child.pid ?? 0;
       const a = node('api', [...profile('api'), 'dist/api/server.js'], env);

@@ -1,6 +1,7 @@
 /** The Temporal worker as the entry points run it: runtime, Redis, monitoring, workflows and activities. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createActivities } from './activities';
@@ -13,7 +14,7 @@ export function installTemporalRuntime(config: WorkerConfig, logger: Logger): vo
   Runtime.install({
     logger: toTemporalLogger(logger.child({ component: 'temporal-sdk' })),
     // the SDK's own metrics on loopback; the worker's /metrics serves them together with ours
-    ...(config.metricsPort > 0 && {
+    ...(config.metrics.port > 0 && {
       telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.sdkMetricsPort}` } } },
     }),
   });
@@ -55,14 +56,20 @@ export async function createProcessingWorker(deps: {
     ...(prebuilt
       ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
       : { workflowsPath: require.resolve('./workflows') }),
-    activities: createActivities({ redis, config, logger }),
+    // the dead-letter alert groups are started on the worker's own connection
+    activities: createActivities({
+      redis,
+      client: new Client({ connection, namespace: config.temporal.namespace }),
+      config,
+      logger,
+    }),
     sinks: monitoring.metrics.sinks,
     interceptors: { activity: [monitoring.metrics.activityInterceptor] },
   });
   logger.info(
     {
       taskQueue: config.temporal.taskQueue,
-      metricsPort: config.metricsPort,
+      metrics: config.metrics.port > 0 ? `${config.metrics.host}:${config.metrics.port}` : 'off',
       workflows: prebuilt ? 'prebuilt bundle' : 'bundled at start',
     },
     'worker running',

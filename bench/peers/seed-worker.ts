@@ -10,13 +10,14 @@ import type { ProcessEventInput } from '../../src/workflows/contracts';
 
 const redis = new Redis(process.env.REDIS_URL ?? '');
 const connection = new Redis(process.env.REDIS_URL ?? '', { maxRetriesPerRequest: null });
-const messages = createMessageActivities(redis);
-const sessions = createSessionAndEventActivities(redis);
+const retention = { dataSeconds: 30 * 86_400 }; // the product's default
+const messages = createMessageActivities(redis, retention);
+const sessions = createSessionAndEventActivities(redis, retention);
 const alerts = createAlertActivities({ redis, logger: pino({ level: 'warn' }) }); // no webhook: a log line, as ours
 const replies = createAutoReplyActivities({
   redis,
   vesper: { apiUrl: process.env.VESPER_API_URL ?? '', apiKey: 'bench', timeoutMs: 10_000 },
-  autoReply: { text: process.env.AUTO_REPLY_TEXT, cooldownSeconds: 0, ownNumbers: [] },
+  autoReply: { text: process.env.AUTO_REPLY_TEXT, cooldownSeconds: 0, maxAgeSeconds: 3600, ownNumbers: [] },
 });
 
 new Worker<ProcessEventInput>(

@@ -91,7 +91,7 @@ export async function runChaos(
           completed: await count('ExecutionStatus="Completed"'),
           failed: await count('ExecutionStatus="Failed"'),
         },
-        receiver: await receiverAnswers(stack.receiverOrigin),
+        receiver: await receiverAnswers(stack.adminOrigin),
         workerStarts: stack.workerStarts,
         unplannedExits: stack.unplannedExits,
       });

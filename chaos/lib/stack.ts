@@ -45,6 +45,7 @@ export class ChaosStack {
   private temporalPort = 0;
   private redisPort = 0;
   private apiPort = 0;
+  private adminPort = 0;
   private readonly planned = new WeakSet<ManagedProcess>();
   private stopping = false;
 
@@ -61,10 +62,12 @@ export class ChaosStack {
       stack.temporalPort = await getFreePort();
       stack.redisPort = await getFreePort();
       stack.apiPort = await getFreePort();
+      stack.adminPort = await getFreePort();
       await Promise.all([stack.startTemporal(), stack.startRedis()]);
       stack.api = stack.spawn('api', 'api/server', {
         PORT: String(stack.apiPort),
         HOST: '127.0.0.1',
+        ADMIN_PORT: String(stack.adminPort),
         LOG_LEVEL: 'warn',
       });
       await Promise.all([waitForPort(stack.apiPort, '127.0.0.1', 60_000), stack.startWorker()]);
@@ -77,6 +80,11 @@ export class ChaosStack {
 
   get receiverOrigin(): string {
     return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  /** The receiver's admin listener: /metrics, /readyz. */
+  get adminOrigin(): string {
+    return `http://127.0.0.1:${this.adminPort}`;
   }
 
   get receiverUrl(): string {

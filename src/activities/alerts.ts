@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
+import { bestEffort } from './best-effort';
 import { FAILURE_TYPES } from '../workflows/contracts';
 import { activityCancellation, asciiIdempotencyKey, postJson } from './http';
 import { MARKER_TTL_SECONDS, redisKeys } from './redis-keys';
@@ -45,15 +46,19 @@ export async function deliverAlert(
 
 export function createAlertActivities({ redis, ...channel }: { redis: Redis } & AlertChannel) {
   return {
-    /** Delivers an alert (see deliverAlert) once per alert key. */
+    /**
+     * Delivers an alert (see deliverAlert) once per alert key where Redis is up. Redis is a courtesy here, never a
+     * condition: while it is unreachable the alert goes out unmarked (the webhook still gets the same
+     * Idempotency-Key on every attempt), since an alert held back by the outage it reports is no alert.
+     */
     async alertTeam({ alertKey, text, fields }: AlertInput): Promise<AlertOutcome> {
       const marker = redisKeys.alert(alertKey);
-      if (await redis.exists(marker)) return 'already-sent';
+      if ((await bestEffort(redis, (r) => r.exists(marker))) === 1) return 'already-sent';
       const outcome = await deliverAlert(
         { ...channel, cancelled: activityCancellation },
         { alertKey, text, fields },
       );
-      await redis.set(marker, outcome, 'EX', MARKER_TTL_SECONDS);
+      await bestEffort(redis, (r) => r.set(marker, outcome, 'EX', MARKER_TTL_SECONDS));
       return outcome;
     },
   };

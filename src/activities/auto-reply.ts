@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import type { AutoReplyConfig, VesperConfig } from '../config';
 import { FAILURE_TYPES, type AutoReplyOutcome, type ProcessEventInput } from '../workflows/contracts';
@@ -47,6 +48,7 @@ export function createAutoReplyActivities({ redis, vesper, autoReply }: AutoRepl
       }
       const marker = redisKeys.autoReply(eventKey);
       if ((await redis.get(marker)) === 'sent') return 'already-sent';
+      refuseWhenTooOld(event, autoReply.maxAgeSeconds);
       const cooldownKey = redisKeys.autoReplyCooldown(sessionId, contact);
       if (autoReply.cooldownSeconds > 0) {
         const claimed = await redis.eval(
@@ -92,6 +94,22 @@ export function createAutoReplyActivities({ redis, vesper, autoReply }: AutoRepl
       return { released: released === 1 };
     },
   };
+}
+
+/**
+ * Every attempt checks the event's age (its envelope time, Vesper's, which the receiver's window checked too),
+ * so a Vesper outage longer than AUTO_REPLY_MAX_AGE_SECONDS ends in ReplyExpired (a dead letter, grouped into one
+ * alert) instead of a reply hours late.
+ */
+function refuseWhenTooOld(event: ProcessEventInput['event'], maxAgeSeconds: number): void {
+  const stamped = Date.parse(event.timestamp);
+  if (!Number.isFinite(stamped)) return;
+  const ageSeconds = Math.floor((Date.now() - stamped) / 1000);
+  if (ageSeconds <= maxAgeSeconds) return;
+  throw ApplicationFailure.nonRetryable(
+    `the message is ${ageSeconds} s old, past AUTO_REPLY_MAX_AGE_SECONDS (${maxAgeSeconds} s): no reply sent`,
+    FAILURE_TYPES.replyExpired,
+  );
 }
 
 /** Servers whose JIDs are phone numbers; `@lid`, `@g.us`, `@broadcast`, `@newsletter` are not. */

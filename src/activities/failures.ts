@@ -1,4 +1,5 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { FAILURE_TYPES } from '../workflows/contracts';
 
 /**
  * Runs an activity body so that whatever it throws reaches the workflow as an ApplicationFailure carrying
@@ -28,5 +29,24 @@ export async function reportingAttempt<T>(body: () => Promise<T>): Promise<T> {
       details: [{ attempt }],
       cause: error,
     });
+  }
+}
+
+/** Redis refusals retrying cannot change: a key holding another type, a script failing on this data. */
+const PERMANENT_REDIS_ERROR = /^(WRONGTYPE|ERR user_script|ERR Error running script)/;
+
+/**
+ * Runs a Redis write so that a refusal retrying cannot change becomes a non-retryable StorageRejected (a dead
+ * letter); everything else (connection refused, a command timeout, LOADING, OOM…) stays retryable: an outage.
+ */
+export async function classifyingStorageErrors<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof Error && err.name === 'ReplyError' && PERMANENT_REDIS_ERROR.test(err.message)) {
+      const firstLine = err.message.split('\n')[0]?.slice(0, 160) ?? 'ReplyError';
+      throw ApplicationFailure.nonRetryable(firstLine, FAILURE_TYPES.storageRejected);
+    }
+    throw err;
   }
 }

@@ -7,17 +7,22 @@ import {
   type ProcessEventInput,
   type VesperEvent,
 } from '../workflows/contracts';
+import type { RetentionConfig } from '../config';
+import { classifyingStorageErrors } from './failures';
 import { redisKeys } from './redis-keys';
 
 /**
  * Applies one status event atomically; returns 0 when this event was applied before. The result does not
  * depend on arrival order: each `<status>At` keeps the earliest evidence, `statusRank` only grows, and
  * `failed` holds until delivery evidence (delivered/read/played) supersedes it.
- * KEYS: message hash, history list, applied-events set. ARGV: eventKey, status, at (epoch s), entry, error.
+ * Each write starts the retention of all three keys again.
+ * KEYS: message hash, history list, applied-events set. ARGV: eventKey, status, at (epoch s), entry, error,
+ * retention (s).
  */
 const APPLY_STATUS = `
 if redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
 redis.call('RPUSH', KEYS[2], ARGV[4])
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
 local status, at = ARGV[2], tonumber(ARGV[3])
 local function earliest(field)
   local seen = tonumber(redis.call('HGET', KEYS[1], field))
@@ -40,13 +45,20 @@ if current ~= 'failed' or ranks[status] >= 2 then redis.call('HSET', KEYS[1], 's
 return 1
 `;
 
-/** The message hash and its place in the session's index. KEYS: hash, index. ARGV: score, messageId, fields… */
+/**
+ * The message hash and its place in the session's index, both kept for the retention; the index forgets messages
+ * older than it. KEYS: hash, index. ARGV: score (epoch s), messageId, retention (s), oldest kept (epoch s), fields…
+ */
 const SAVE_MESSAGE = `
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
-export function createMessageActivities(redis: Redis) {
+export function createMessageActivities(redis: Redis, retention: RetentionConfig) {
+  const ttl = String(retention.dataSeconds);
   return {
     /** Stores a received message keyed by session and message ID. An upsert: a retry writes the same fields. */
     async saveMessage({ eventKey, event, receivedAt }: ProcessEventInput): Promise<void> {
@@ -71,14 +83,18 @@ export function createMessageActivities(redis: Redis) {
         receivedAt,
       };
       // one script, not MULTI: ioredis applies its command timeout to single commands only
-      await redis.eval(
-        SAVE_MESSAGE,
-        2,
-        redisKeys.message(sessionId, messageId),
-        redisKeys.sessionMessages(sessionId),
-        String(epochSeconds(event)),
-        messageId,
-        ...Object.entries(fields).flat(),
+      await classifyingStorageErrors(() =>
+        redis.eval(
+          SAVE_MESSAGE,
+          2,
+          redisKeys.message(sessionId, messageId),
+          redisKeys.sessionMessages(sessionId),
+          String(epochSeconds(event)),
+          messageId,
+          ttl,
+          String(Math.floor(Date.now() / 1000) - retention.dataSeconds),
+          ...Object.entries(fields).flat(),
+        ),
       );
     },
 
@@ -89,17 +105,20 @@ export function createMessageActivities(redis: Redis) {
       const at = epochSeconds(event);
       const error = str(event.data.error) || str(event.data.reason);
       const entry = JSON.stringify({ status, at, eventKey, ...(error ? { error } : {}) });
-      const applied = await redis.eval(
-        APPLY_STATUS,
-        3,
-        redisKeys.message(sessionId, messageId),
-        redisKeys.messageHistory(sessionId, messageId),
-        redisKeys.messageStatusEvents(sessionId, messageId),
-        eventKey,
-        status,
-        String(at),
-        entry,
-        error,
+      const applied = await classifyingStorageErrors(() =>
+        redis.eval(
+          APPLY_STATUS,
+          3,
+          redisKeys.message(sessionId, messageId),
+          redisKeys.messageHistory(sessionId, messageId),
+          redisKeys.messageStatusEvents(sessionId, messageId),
+          eventKey,
+          status,
+          String(at),
+          entry,
+          error,
+          ttl,
+        ),
       );
       return { applied: applied === 1 };
     },

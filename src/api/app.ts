@@ -3,18 +3,19 @@ import type { Logger } from '../logger';
 import { HttpError, unsupportedMediaType } from './errors';
 import type { ApiMetrics } from './metrics';
 import { rawJsonBody } from './raw-body';
-import type { CheckReady } from './readiness';
 import { receiveWebhook, type WebhookDeps } from './webhook';
 
 export interface AppDeps extends WebhookDeps {
   webhookPath: string;
   bodyLimitBytes: number;
-  checkReady: CheckReady;
   metrics: ApiMetrics;
   logger: Logger;
 }
 
-/** The receiver as a Koa app; it never listens (see server.ts), so tests drive `app.callback()` directly. */
+/**
+ * The receiver as a Koa app: the webhook and GET /healthz, nothing else (metrics and readiness are on the admin
+ * listener, admin.ts). It never listens (see receiver.ts), so tests drive `app.callback()` directly.
+ */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   // errors past the middleware, e.g. a socket a client broke mid-answer: a log line, not Koa's stderr dump
@@ -45,17 +46,6 @@ export function createApp(deps: AppDeps): Koa {
   app.use(async (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };
-      return;
-    }
-    if (ctx.method === 'GET' && ctx.path === '/metrics') {
-      ctx.type = deps.metrics.registry.contentType;
-      ctx.body = await deps.metrics.registry.metrics();
-      return;
-    }
-    if (ctx.method === 'GET' && ctx.path === '/readyz') {
-      const { ready, checks } = await deps.checkReady();
-      ctx.status = ready ? 200 : 503;
-      ctx.body = { status: ready ? 'ready' : 'not ready', checks };
       return;
     }
     if (ctx.path !== deps.webhookPath) return; // 404

@@ -4,11 +4,12 @@ import type { Client } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import type { ApiConfig } from '../config';
 import type { Logger } from '../logger';
+import { createAdminServer } from './admin';
 import { createApp } from './app';
 import { createHttpServer } from './http-server';
 import { createLegacyRunFinder } from './legacy-keys';
 import { createApiMetrics } from './metrics';
-import { createReadinessCheck } from './readiness';
+import { cachedReadiness, createReadinessCheck } from './readiness';
 import { createRejectedStore } from './rejected-events';
 import { createTemporalStarter } from './start-event';
 
@@ -20,6 +21,8 @@ export interface ReceiverDeps {
 
 export interface ListeningReceiver {
   server: http.Server;
+  /** /metrics and /readyz; undefined when ADMIN_PORT is 0. */
+  admin: http.Server | undefined;
   /** Stops accepting, lets in-flight requests finish, then closes the receiver's Redis connection. */
   close(): Promise<void>;
 }
@@ -32,6 +35,7 @@ export function listenReceiver({ config, client, logger }: ReceiverDeps): Listen
     commandTimeout: 2000,
   });
   redis.on('error', (err: Error) => logger.warn({ reason: err.message }, 'redis connection problem'));
+  const metrics = createApiMetrics();
   const app = createApp({
     webhookPath: config.webhookPath,
     webhookSecrets: config.webhookSecrets,
@@ -40,7 +44,7 @@ export function listenReceiver({ config, client, logger }: ReceiverDeps): Listen
       taskQueue: config.temporal.taskQueue,
       timeoutMs: config.startTimeoutMs,
     }),
-    keepRejected: createRejectedStore(redis),
+    keepRejected: createRejectedStore(redis, { retentionSeconds: config.rejectedRetentionSeconds }),
     findLegacyRun: createLegacyRunFinder({
       client,
       redis,
@@ -48,21 +52,36 @@ export function listenReceiver({ config, client, logger }: ReceiverDeps): Listen
       timeoutMs: config.startTimeoutMs,
     }),
     eventWindow: config.eventWindow,
-    checkReady: createReadinessCheck(client, config.temporal.namespace, redis),
-    metrics: createApiMetrics(),
+    metrics,
     logger,
   });
   const server = createHttpServer(app.callback(), config.http);
   server.listen(config.port, config.host, () =>
     logger.info({ url: `http://${config.host}:${config.port}${config.webhookPath}` }, 'receiver listening'),
   );
+  let admin: http.Server | undefined;
+  if (config.admin.port > 0) {
+    admin = createAdminServer({
+      metrics,
+      checkReady: cachedReadiness(createReadinessCheck(client, config.temporal.namespace, redis)),
+    });
+    admin.listen(config.admin.port, config.admin.host, () =>
+      logger.info(
+        { url: `http://${config.admin.host}:${config.admin.port}` },
+        'admin listening (/metrics, /readyz)',
+      ),
+    );
+  }
   let closing: Promise<void> | undefined;
   return {
     server,
+    admin,
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        admin?.close();
+        admin?.closeAllConnections();
         await closed;
         await redis.quit().catch(() => undefined);
       })();

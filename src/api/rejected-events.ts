@@ -15,11 +15,15 @@ export type KeepRejected = (event: RejectedEvent) => Promise<string>;
 /** Under one hash tag: the record and its index are written together (one Redis Cluster slot). */
 export const rejectedKeys = {
   record: (id: string) => `wa:{rejected}:event:${id}`,
-  /** Sorted set of IDs by first arrival (ms). */
+  /** Sorted set of IDs by latest arrival (ms); entries past the retention are trimmed on each write. */
   index: 'wa:{rejected}:index',
 };
 
-export function createRejectedStore(redis: Redis): KeepRejected {
+/**
+ * Rejected bodies can hold personal data (a message's text, a number): each record expires `retentionSeconds`
+ * after its last delivery, and the index forgets what is older.
+ */
+export function createRejectedStore(redis: Redis, options: { retentionSeconds: number }): KeepRejected {
   return async ({ reason, rawBody, contentType, receivedAt }) => {
     const id = createHash('sha256').update(rawBody).digest('hex').slice(0, 32);
     const text = rawBody.toString('utf8');
@@ -36,7 +40,9 @@ export function createRejectedStore(redis: Redis): KeepRejected {
         body: isUtf8 ? text : rawBody.toString('base64'),
       })
       .hincrby(rejectedKeys.record(id), 'deliveries', 1)
-      .zadd(rejectedKeys.index, 'NX', Date.parse(receivedAt), id)
+      .expire(rejectedKeys.record(id), options.retentionSeconds)
+      .zadd(rejectedKeys.index, Date.parse(receivedAt), id)
+      .zremrangebyscore(rejectedKeys.index, '-inf', `(${Date.now() - options.retentionSeconds * 1000}`)
       .exec();
     return id;
   };

@@ -2,7 +2,7 @@
  * The only module that reads the environment. Each loader validates every variable it owns and reports every
  * problem at once; nothing runs on import.
  */
-import { DEFAULT_TASK_QUEUE } from '../workflows/contracts';
+import { DEFAULT_TASK_QUEUE, TEMPORAL_PAYLOAD_LIMIT_BYTES } from '../workflows/contracts';
 import type { EventWindow } from '../api/event-window';
 import { Reader, type Env } from './reader';
 
@@ -33,8 +33,33 @@ export interface HttpServerConfig {
   keepAliveTimeoutMs: number;
   /** Larger request headers get 431. */
   maxHeaderBytes: number;
-  /** Connections beyond this many open ones are closed on arrival; 0: no cap. */
+  /** Connections beyond this many open ones are closed on arrival. */
   maxConnections: number;
+}
+
+/** A listener for operators only: the receiver's /metrics and /readyz, the worker's /metrics. */
+export interface AdminListenerConfig {
+  /** Loopback by default: metrics and readiness are not for the internet. 0.0.0.0 inside a container. */
+  host: string;
+  /** 0 turns it off. */
+  port: number;
+}
+
+/** How long Redis keeps what the product writes (see README, Retention). */
+export interface RetentionConfig {
+  /**
+   * Messages, their status histories, session states, recorded events, and closed dead letters: personal data
+   * kept only this long after its last write.
+   */
+  dataSeconds: number;
+}
+
+/** How dead-letter alerts are grouped (see src/workflows/dead-letter-alerts.ts). */
+export interface DeadLetterAlertConfig {
+  /** A group closes (one last alert) once no dead letter has joined it for this long. */
+  windowSeconds: number;
+  /** Later dead letters are summed up in at most one alert per this interval. */
+  updateSeconds: number;
 }
 
 export interface ApiConfig {
@@ -45,7 +70,12 @@ export interface ApiConfig {
   webhookPath: string;
   /** Any one of these verifies a signature (rotation). Never logged. */
   webhookSecrets: string[];
+  /** At most MAX_BODY_LIMIT_BYTES: below Temporal's payload limit, with room for the workflow input's envelope. */
   bodyLimitBytes: number;
+  /** /metrics and /readyz. */
+  admin: AdminListenerConfig;
+  /** Rejected (signed but unusable) bodies are kept this long: they can hold personal data. */
+  rejectedRetentionSeconds: number;
   /** Upper bound on the durable hand-off; past it the sender gets a 503 and retries. */
   startTimeoutMs: number;
   /** Events whose own timestamp is outside it are kept, not started (see src/api/event-window.ts). */
@@ -68,6 +98,11 @@ export interface AutoReplyConfig {
   /** Unset: auto-replies are off. */
   text: string | undefined;
   cooldownSeconds: number;
+  /**
+   * A reply to a message older than this (the event's envelope time) is pointless: the send fails for good
+   * (ReplyExpired, a dead letter) instead of waiting out a longer Vesper outage.
+   */
+  maxAgeSeconds: number;
   /** Our own numbers (digits): messages from them are never answered. */
   ownNumbers: string[];
 }
@@ -92,11 +127,13 @@ export interface WorkerConfig {
   autoReply: AutoReplyConfig;
   /** Slack-compatible incoming webhook; unset: alerts are error-level log lines. */
   alertWebhookUrl: string | undefined;
-  /** The worker's /metrics (ours plus the Temporal SDK's); 0 turns it off. */
-  metricsPort: number;
+  /** The worker's /metrics (ours plus the Temporal SDK's); port 0 turns it off. */
+  metrics: AdminListenerConfig;
   /** Loopback port the SDK's own Prometheus exporter binds; /metrics merges it in. */
   sdkMetricsPort: number;
   trends: TrendAlertConfig;
+  deadLetterAlerts: DeadLetterAlertConfig;
+  retention: RetentionConfig;
   logLevel: LogLevel;
 }
 
@@ -113,6 +150,7 @@ export interface OpsConfig {
    * outside its documented `/api/v1` prefix; the API docs do not list it, so it is configurable.
    */
   webhookSettingsPath: string;
+  retention: RetentionConfig;
 }
 
 function redisUrl(read: Reader): string {
@@ -159,7 +197,28 @@ function httpServerConfig(read: Reader): HttpServerConfig {
     requestTimeoutMs,
     keepAliveTimeoutMs: read.integer('HTTP_KEEPALIVE_TIMEOUT_MS', 65_000, 100, 3_600_000),
     maxHeaderBytes: 16 * 1024,
-    maxConnections: read.integer('HTTP_MAX_CONNECTIONS', 0, 0, 1_000_000),
+    // a flood of idle sockets must not take every file descriptor; above what two cores can serve at once
+    maxConnections: read.integer('HTTP_MAX_CONNECTIONS', 1024, 1, 1_000_000),
+  };
+}
+
+/**
+ * Temporal refuses a payload over 2 MiB (the server's `limit.blobSize.error` default); the workflow input is the
+ * parsed event plus its key and time, so the body limit keeps 512 KiB of room (see also the receiver's check of
+ * the encoded input, src/api/webhook.ts).
+ */
+export const MAX_BODY_LIMIT_BYTES = TEMPORAL_PAYLOAD_LIMIT_BYTES - 512 * 1024;
+
+const DAY = 86_400;
+
+function retention(read: Reader): RetentionConfig {
+  return { dataSeconds: read.integer('DATA_RETENTION_SECONDS', 30 * DAY, 60, 3650 * DAY) };
+}
+
+function adminListener(read: Reader, prefix: string, port: number): AdminListenerConfig {
+  return {
+    host: read.string(`${prefix}_HOST`, '127.0.0.1'),
+    port: read.integer(`${prefix}_PORT`, port, 0, 65535),
   };
 }
 
@@ -191,7 +250,9 @@ export function loadApiConfig(env: Env): ApiConfig {
     port: read.integer('PORT', 3000, 0, 65535),
     webhookPath,
     webhookSecrets: read.secrets('WEBHOOK_SECRET'),
-    bodyLimitBytes: read.integer('WEBHOOK_BODY_LIMIT_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
+    bodyLimitBytes: read.integer('WEBHOOK_BODY_LIMIT_BYTES', 1024 * 1024, 1, MAX_BODY_LIMIT_BYTES),
+    admin: adminListener(read, 'ADMIN', 9462),
+    rejectedRetentionSeconds: read.integer('REJECTED_RETENTION_SECONDS', 7 * DAY, 60, 3650 * DAY),
     startTimeoutMs: read.integer('TEMPORAL_START_TIMEOUT_MS', 5000, 100, 60_000),
     eventWindow: eventWindow(read),
     temporal: temporalConfig(read),
@@ -213,13 +274,14 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     autoReply: {
       text: autoReplyText,
       cooldownSeconds: read.integer('AUTO_REPLY_COOLDOWN_SECONDS', 86_400, 0, 365 * 86_400),
+      maxAgeSeconds: read.integer('AUTO_REPLY_MAX_AGE_SECONDS', 3600, 1, 7 * DAY),
       ownNumbers: (read.optional('OWN_NUMBERS') ?? '')
         .split(',')
         .map((n) => n.replace(/\D/g, ''))
         .filter(Boolean),
     },
     alertWebhookUrl: read.url('ALERT_WEBHOOK_URL', read.optional('ALERT_WEBHOOK_URL')),
-    metricsPort: read.integer('WORKER_METRICS_PORT', 9464, 0, 65535),
+    metrics: adminListener(read, 'WORKER_METRICS', 9464),
     sdkMetricsPort: read.integer('WORKER_SDK_METRICS_PORT', 9465, 1, 65535),
     trends: {
       checkIntervalSeconds: read.integer('TREND_CHECK_INTERVAL_SECONDS', 30, 1, 3600),
@@ -228,6 +290,11 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
       errorRateMinAttempts: read.integer('ERROR_RATE_MIN_ATTEMPTS', 20, 1, 1_000_000),
       deadLettersOpenThreshold: read.integer('DEAD_LETTERS_OPEN_THRESHOLD', 10, 1, 1_000_000),
     },
+    deadLetterAlerts: {
+      windowSeconds: read.integer('DEAD_LETTER_ALERT_WINDOW_SECONDS', 600, 1, DAY),
+      updateSeconds: read.integer('DEAD_LETTER_ALERT_UPDATE_SECONDS', 900, 1, DAY),
+    },
+    retention: retention(read),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   });
 }
@@ -254,5 +321,6 @@ export function loadOpsConfig(env: Env): OpsConfig {
     webhookSecrets: secrets,
     vesper: vesperConfig(read),
     webhookSettingsPath: settingsPath(read),
+    retention: retention(read),
   });
 }

@@ -3,6 +3,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import type { Redis } from 'ioredis';
 import { deliverAlert } from '../activities/alerts';
+import { bestEffort } from '../activities/best-effort';
 import { redisKeys } from '../activities/redis-keys';
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../logger';
@@ -25,7 +26,8 @@ export function startWorkerMonitoring(deps: {
   logger: Logger;
 }): WorkerMonitoring {
   const { config, redis, connection, logger } = deps;
-  const deadLettersOpen = () => redis.zcard(redisKeys.deadLettersOpen);
+  // undefined while Redis is unreachable: a scrape and a trend check go on without it
+  const deadLettersOpen = () => bestEffort(redis, (r) => r.zcard(redisKeys.deadLettersOpen));
   const metrics = createWorkerMetrics({
     deadLettersOpen,
     async backlog(kind) {
@@ -45,9 +47,9 @@ export function startWorkerMonitoring(deps: {
     },
   });
   let server: http.Server | undefined;
-  if (config.metricsPort > 0) {
+  if (config.metrics.port > 0) {
     server = startMetricsServer({
-      port: config.metricsPort,
+      ...config.metrics,
       registry: metrics.registry,
       sdkMetricsUrl: `http://127.0.0.1:${config.sdkMetricsPort}/metrics`,
       logger,

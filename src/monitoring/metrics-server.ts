@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
  * exporter on loopback so Prometheus needs one target per worker. GET /healthz answers while the process is up.
  */
 export function startMetricsServer(options: {
+  host: string;
   port: number;
   registry: Registry;
   sdkMetricsUrl: string;
@@ -33,6 +34,6 @@ export function startMetricsServer(options: {
       .catch(() => '# the Temporal SDK metrics exporter did not answer\n');
     res.writeHead(200, { 'content-type': options.registry.contentType }).end(`${own}\n${sdk}`);
   }
-  server.listen(options.port, '0.0.0.0');
+  server.listen(options.port, options.host);
   return server;
 }

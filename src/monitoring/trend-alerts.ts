@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { TrendAlertConfig } from '../config';
+import { bestEffort } from '../activities/best-effort';
 import type { Logger } from '../logger';
 
 export type Trend = 'dead-letters-open' | 'activity-error-rate';
@@ -12,7 +13,8 @@ export interface TrendAlert {
 }
 
 export interface TrendSources {
-  deadLettersOpen: () => Promise<number>;
+  /** Undefined while Redis does not answer: that trend is skipped, the others go on. */
+  deadLettersOpen: () => Promise<number | undefined>;
   /** Cumulative attempts and failed attempts in this process. */
   attemptTotals: () => { attempts: number; failures: number };
 }
@@ -20,10 +22,15 @@ export interface TrendSources {
 /**
  * Alerts on trends, not single events: once when open dead letters or the activity error rate over a window cross
  * their threshold, once more on recovery. The state lives in Redis and is flipped atomically (SET … GET), so with
- * several workers only the one that flips it sends the alert.
+ * several workers only the one that flips it sends the alert. While Redis does not answer, each worker goes on
+ * with the state it last knew (an outage is exactly when the error rate fires): at worst one alert per worker,
+ * never none; when Redis is back, the state flipped meanwhile is written there.
  */
 export class TrendMonitor {
   private readonly samples: Array<{ at: number; attempts: number; failures: number }> = [];
+  /** The state as this worker last knew it, and the trends flipped while Redis was unreachable. */
+  private readonly known = new Map<Trend, 'firing' | 'ok'>();
+  private readonly flippedOffline = new Set<Trend>();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -59,20 +66,19 @@ export class TrendMonitor {
   /** One evaluation of every trend; returns the alerts it sent. */
   async check(): Promise<TrendAlert[]> {
     const { config } = this.deps;
-    const open = await this.deps.sources.deadLettersOpen();
+    const open = await this.deps.sources.deadLettersOpen().catch(() => undefined);
     const rate = this.errorRate();
     const sent: TrendAlert[] = [];
-    const deadLetters = await this.transition(
-      'dead-letters-open',
-      open >= config.deadLettersOpenThreshold,
-      (state) => ({
-        text:
-          state === 'firing'
-            ? `${open} dead letters are open (threshold ${config.deadLettersOpenThreshold}). Inspect: npm run dlq -- list`
-            : `Dead letters back under the threshold: ${open} open (threshold ${config.deadLettersOpenThreshold}).`,
-        fields: { open: String(open), threshold: String(config.deadLettersOpenThreshold) },
-      }),
-    );
+    const deadLetters =
+      open === undefined
+        ? undefined
+        : await this.transition('dead-letters-open', open >= config.deadLettersOpenThreshold, (state) => ({
+            text:
+              state === 'firing'
+                ? `${open} dead letters are open (threshold ${config.deadLettersOpenThreshold}). Inspect: npm run dlq -- list`
+                : `Dead letters back under the threshold: ${open} open (threshold ${config.deadLettersOpenThreshold}).`,
+            fields: { open: String(open), threshold: String(config.deadLettersOpenThreshold) },
+          }));
     if (deadLetters) sent.push(deadLetters);
     if (rate) {
       const firing = rate.attempts >= config.errorRateMinAttempts && rate.rate >= config.errorRateThreshold;
@@ -116,16 +122,26 @@ export class TrendMonitor {
     firing: boolean,
     describe: (state: TrendAlert['state']) => Pick<TrendAlert, 'text' | 'fields'>,
   ): Promise<TrendAlert | undefined> {
-    const previous = await this.deps.redis.set(this.stateKey(trend), firing ? 'firing' : 'ok', 'GET');
+    const next = firing ? 'firing' : 'ok';
+    const shared = await bestEffort(this.deps.redis, (r) => r.set(this.stateKey(trend), next, 'GET'));
+    const reachable = shared !== undefined;
+    // Redis's state, unless it is unreachable or missed a flip this worker made while it was
+    const previous =
+      reachable && !this.flippedOffline.has(trend) ? shared : (this.known.get(trend) ?? shared);
+    if (reachable) this.flippedOffline.delete(trend);
+    this.known.set(trend, next);
     const flipped = firing ? previous !== 'firing' : previous === 'firing';
     if (!flipped) return undefined;
+    if (!reachable) this.flippedOffline.add(trend);
     const state = firing ? 'firing' : 'recovered';
     const alert = { trend, state, ...describe(state) } as TrendAlert;
     try {
       await this.deps.send(alert);
     } catch (err) {
       // put the state back, so the next check flips it again and retries the alert
-      await this.deps.redis.set(this.stateKey(trend), previous ?? 'ok');
+      const back = previous === 'firing' ? 'firing' : 'ok';
+      this.known.set(trend, back);
+      await bestEffort(this.deps.redis, (r) => r.set(this.stateKey(trend), back));
       throw err;
     }
     return alert;

@@ -8,8 +8,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { eventTypeLabel, type ProcessingSinks } from '../workflows/contracts';
 
 export interface WorkerMetricsSources {
-  /** Open dead letters right now (read at scrape time). */
-  deadLettersOpen: () => Promise<number>;
+  /** Open dead letters right now (read at scrape time); undefined when Redis does not answer. */
+  deadLettersOpen: () => Promise<number | undefined>;
   /** Tasks waiting on the task queue, where the server reports it; undefined when it does not. */
   backlog: (kind: 'workflow' | 'activity') => Promise<number | undefined>;
 }
@@ -67,12 +67,20 @@ export function createWorkerMetrics(sources: WorkerMetricsSources): WorkerMetric
     labelNames: ['step'],
     registers,
   });
+  const redisUp = new Gauge({
+    name: 'whatsapp_worker_redis_up',
+    help: '1 when Redis answered the last scrape, 0 when it did not (then the Redis-backed series are NaN)',
+    registers,
+  });
   new Gauge({
     name: 'whatsapp_dead_letters_open',
-    help: 'Dead letters not yet resolved (all workers, from Redis)',
+    help: 'Dead letters not yet resolved (all workers, from Redis); NaN while Redis does not answer',
     registers,
     async collect() {
-      this.set(await sources.deadLettersOpen());
+      // a scrape never fails whole: without Redis this is NaN (unknown), never a stale or false 0
+      const open = await sources.deadLettersOpen().catch(() => undefined);
+      redisUp.set(open === undefined ? 0 : 1);
+      this.set(open ?? Number.NaN);
     },
   });
   new Gauge({

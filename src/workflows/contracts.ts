@@ -2,7 +2,7 @@
  * What the receiver, the worker, the workflows and the tooling agree on. Sandbox-safe: no Node built-ins.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { Sinks } from '@temporalio/workflow';
+import { defineSignal, type Sinks } from '@temporalio/workflow';
 import { eventTypeSpec, UNKNOWN_TYPE_SPEC, type VesperEvent } from './event-types';
 
 export const DEFAULT_TASK_QUEUE = 'whatsapp-webhooks';
@@ -15,6 +15,10 @@ export const FAILURE_TYPES = {
   vesperRejected: 'VesperRejected',
   /** The alert webhook answered 4xx. */
   alertRejected: 'AlertRejected',
+  /** The message is older than AUTO_REPLY_MAX_AGE_SECONDS: a reply now would be pointless. */
+  replyExpired: 'ReplyExpired',
+  /** Redis refused a write for a reason retrying cannot change (a key of the wrong type, a failing script). */
+  storageRejected: 'StorageRejected',
   /** The run failed for good and its dead letter was recorded. */
   deadLettered: 'DeadLettered',
 } as const;
@@ -62,6 +66,55 @@ export interface ProcessEventInput {
   event: VesperEvent;
   /** ISO time the receiver accepted the request. */
   receivedAt: string;
+  /** Set by `npm run dlq -- resubmit`: this run is a fresh try of a dead letter, which its success resolves. */
+  resubmission?: { deadLetterRunId: string; requestedAt: string };
+}
+
+/** What the dead-letter path tells the alert group of its (step, error type); no message text, no numbers. */
+export interface DeadLetterReport {
+  workflowId: string;
+  runId: string;
+  eventType: string;
+  step: string;
+  errorType: string;
+  /** Status and error code only (see activities/http.ts). */
+  error: string;
+  failedAt: string;
+}
+
+/** Sent with signal-with-start to the group's workflow (deadLetterAlertGroup), started by the first report. */
+export const deadLetterReported = defineSignal<[DeadLetterReport]>('deadLetterReported');
+
+export interface AlertGroupInput {
+  step: string;
+  errorType: string;
+  /** The group closes once no dead letter has joined it for this long. */
+  windowSeconds: number;
+  /** At most one update alert per this interval. */
+  updateSeconds: number;
+  /** Carried over by continue-as-new. */
+  state?: AlertGroupState;
+}
+
+export interface AlertGroupState {
+  /** Dead letters in the current group, and how many of them an alert has counted. */
+  total: number;
+  reported: number;
+  /** Alerts this workflow sent, across continue-as-new (it numbers their keys). */
+  alertsSent: number;
+  /** ISO time the current group opened; unset between groups. */
+  openedAt?: string;
+  lastAlertAt?: string;
+  /** The first report since the last alert, and the latest one. */
+  firstUnreported?: DeadLetterReport;
+  latest?: DeadLetterReport;
+  /** Recent members (`workflowId/runId`): a report repeated by a retried activity counts once. */
+  recentMembers: string[];
+}
+
+/** One alert group per task queue (one deployment) and (step, error type). */
+export function deadLetterGroupId(taskQueue: string, step: string, errorType: string): string {
+  return ['dead-letter-alerts', taskQueue, step, errorType].map(encodeKeyPart).join(':');
 }
 
 export interface ProcessEventResult {
@@ -84,6 +137,9 @@ export type AutoReplyOutcome =
   | 'cooldown';
 
 export const MAX_EVENT_KEY_LENGTH = 512;
+
+/** Temporal refuses a payload over this (the server's `limit.blobSize.error` default, 2 MiB). */
+export const TEMPORAL_PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024;
 
 export interface EventKeyParts {
   type: string;

@@ -9,6 +9,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import type {
   AlertActivities,
   DeadLetterActivities,
@@ -28,11 +29,13 @@ import {
 import { RETRY_POLICIES } from './retry-policies';
 
 // Redis writes are short and idempotent: local activities, run by the worker inside the workflow task, save
-// the server two tasks and four history events each (measured with npm run bench: server CPU per event -25 %)
-const { saveMessage, updateMessageStatus, recordSessionState, recordEvent, releaseAutoReplyCooldown } =
-  proxyLocalActivities<StorageActivities>(RETRY_POLICIES.storage);
+// the server two tasks and four history events each (measured with npm run bench: server CPU per event -25 %).
+// Past their short bound (an outage, not a blip) the same write goes on as an ordinary activity: see stored().
+const localStorage = proxyLocalActivities<StorageActivities>(RETRY_POLICIES.storage);
+const outageStorage = proxyActivities<StorageActivities>(RETRY_POLICIES.storageOutage);
+const { releaseAutoReplyCooldown } = localStorage;
 const { sendAutoReply } = proxyActivities<VesperActivities>(RETRY_POLICIES.outboundHttp);
-const { alertTeam } = proxyActivities<AlertActivities>(RETRY_POLICIES.alerting);
+const { alertTeam, reportDeadLetter } = proxyActivities<AlertActivities>(RETRY_POLICIES.alerting);
 const { recordDeadLetter, resolveDeadLetter } = proxyActivities<DeadLetterActivities>(
   RETRY_POLICIES.deadLetter,
 );
@@ -41,7 +44,45 @@ const { recordDeadLetter, resolveDeadLetter } = proxyActivities<DeadLetterActivi
 const PATCHES = {
   /** 0.2: a reply that failed for good gives its cooldown back before the dead letter. */
   releaseCooldown: 'release-cooldown-on-failed-reply',
+  /** 0.3: a Redis write that outlasts its local attempts waits as an ordinary activity, retried without bound. */
+  storageOutage: 'storage-waits-out-outages',
+  /** 0.3: a dead letter joins its (step, error type) alert group instead of alerting on its own. */
+  groupedAlerts: 'grouped-dead-letter-alerts',
 };
+
+/**
+ * A storage step: local attempts first; when they are spent by an infrastructure failure (retryState
+ * MAXIMUM_ATTEMPTS_REACHED or TIMEOUT, not a non-retryable error), the same write as an ordinary activity that
+ * retries until Redis answers, shown in the Web UI as a pending activity with its attempts and last failure.
+ */
+function stored<K extends 'saveMessage' | 'updateMessageStatus' | 'recordSessionState' | 'recordEvent'>(
+  name: K,
+): StorageActivities[K] {
+  const run = async (...args: Parameters<StorageActivities[K]>) => {
+    const call = (proxy: StorageActivities) =>
+      (proxy[name] as (...a: Parameters<StorageActivities[K]>) => ReturnType<StorageActivities[K]>)(...args);
+    try {
+      return await call(localStorage);
+    } catch (err) {
+      if (!outlastedLocalAttempts(err) || !patched(PATCHES.storageOutage)) throw err;
+      log.warn('storage outage: waiting as an ordinary activity', { step: name, error: String(err) });
+      return await call(outageStorage);
+    }
+  };
+  return run as unknown as StorageActivities[K];
+}
+
+function outlastedLocalAttempts(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    (err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED || err.retryState === RetryState.TIMEOUT)
+  );
+}
+
+const saveMessage = stored('saveMessage');
+const updateMessageStatus = stored('updateMessageStatus');
+const recordSessionState = stored('recordSessionState');
+const recordEvent = stored('recordEvent');
 // fire-and-forget calls into the worker's metrics; never recorded in history, never replayed
 const { metrics } = proxySinks<ProcessingSinks>();
 
@@ -58,8 +99,9 @@ export async function processWhatsappEvent(input: ProcessEventInput): Promise<Pr
     throw err;
   }
   const { runId, originalExecutionRunId, workflowId } = workflowInfo();
-  // a reset (redrive) gives the execution a new run ID; its success closes the dead letter the old run left
-  if (runId !== originalExecutionRunId) await resolveDeadLetter({ workflowId, runId });
+  // a later run of a dead-lettered event closes its dead letter: a reset (redrive) gives the execution a new run
+  // ID; a resubmission (a fresh run of the stored event, even after the old run is past retention) says so
+  if (runId !== originalExecutionRunId || input.resubmission) await resolveDeadLetter({ workflowId, runId });
   metrics.eventFinished(finished(input, 'completed'));
   return result;
 }
@@ -129,38 +171,57 @@ function sessionDisconnectedAlert({ event, eventKey }: ProcessEventInput) {
   };
 }
 
-/** Compensation, in the role of a dead-letter queue: record, alert once, mark for the Web UI, fail visibly. */
+/**
+ * Compensation, in the role of a dead-letter queue: record, alert, mark for the Web UI, fail visibly. The alert
+ * does not wait for the record (Redis may be what failed): it joins the alert group of its (step, error type),
+ * which needs Temporal only (see dead-letter-alerts.ts).
+ */
 async function deadLetter(input: ProcessEventInput, failure: ActivityFailure): Promise<never> {
   const { workflowId, runId } = workflowInfo();
   const step = failure.activityType;
   const cause = failure.cause;
   const error = cause?.message ?? failure.message;
   const errorType = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error');
-  await recordDeadLetter({
+  const failedAt = new Date().toISOString();
+  const letter = {
     workflowId,
     runId,
     eventKey: input.eventKey,
     event: input.event,
+    receivedAt: input.receivedAt,
     step,
     error,
     errorType,
     attempts: attemptsOf(cause),
     retryState: failure.retryState ?? 'UNKNOWN',
-    failedAt: new Date().toISOString(),
-  });
-  upsertSearchAttributes([
-    { key: SEARCH_ATTRIBUTES.deadLettered, value: true },
-    { key: SEARCH_ATTRIBUTES.failedStep, value: step },
-  ]);
-  try {
+    failedAt,
+  };
+  const markForWebUi = () =>
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.deadLettered, value: true },
+      { key: SEARCH_ATTRIBUTES.failedStep, value: step },
+    ]);
+  if (patched(PATCHES.groupedAlerts)) {
+    markForWebUi();
+    const report = { workflowId, runId, eventType: input.event.type, step, errorType, error, failedAt };
+    await Promise.all([
+      recordDeadLetter(letter),
+      reportDeadLetter(report).catch((alertFailure: unknown) =>
+        // the dead letter is recorded and the run fails either way; a lost alert must not hide the original error
+        log.error('dead-letter report failed', { workflowId, error: String(alertFailure) }),
+      ),
+    ]);
+  } else {
+    const { receivedAt: _, ...recorded } = letter;
+    await recordDeadLetter(recorded);
+    markForWebUi();
     await alertTeam({
       alertKey: `dead-letter:${workflowId}:${runId}`,
       text: `Dead letter: ${input.event.type} event ${input.eventKey} failed at ${step}: ${error}. Fix the cause, then redrive: temporal workflow reset -w ${shellQuoted(workflowId)} -t FirstWorkflowTask --reason redrive`,
       fields: { kind: 'dead-letter', workflowId, runId, step, error, eventType: input.event.type },
-    });
-  } catch (alertFailure) {
-    // the dead letter is recorded and the run fails either way; a lost alert must not hide the original error
-    log.error('dead-letter alert failed', { workflowId, error: String(alertFailure) });
+    }).catch((alertFailure: unknown) =>
+      log.error('dead-letter alert failed', { workflowId, error: String(alertFailure) }),
+    );
   }
   metrics.eventFinished({ ...finished(input, 'dead-lettered'), failedStep: step });
   throw ApplicationFailure.nonRetryable(`${step} failed for good: ${error}`, FAILURE_TYPES.deadLettered);

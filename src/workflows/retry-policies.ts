@@ -1,25 +1,50 @@
 /**
- * Every activity's timeouts and retry policy, in one place, one entry per kind of activity.
- * Worst cases: storage gives up after ~5 minutes, Vesper after ~12, alerting after ~15.
+ * Every activity's timeouts and retry policy, in one place, one entry per kind of activity. Two classes of
+ * failure (README, "Retry classes"):
+ * - infrastructure (Redis unreachable, Vesper 5xx, timeouts): retried without a bound at a capped interval, so
+ *   an outage of any length leaves runs waiting (Running, with a pending activity and its attempts in the Web
+ *   UI), never a dead letter per event;
+ * - failures retrying cannot fix (the types in nonRetryableErrorTypes, and a reply past its maximum age): at
+ *   once a dead letter.
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { FAILURE_TYPES } from './contracts';
 
+/** What retrying a Redis write cannot fix. */
+const STORAGE_NON_RETRYABLE = [FAILURE_TYPES.invalidEvent, FAILURE_TYPES.storageRejected];
+
 export const RETRY_POLICIES = {
-  /** Redis writes (local activities): short and idempotent, so retry fast at first; 12 attempts (~5 min) ride out a restart. */
+  /**
+   * Redis writes, first as local activities (inside the workflow task: no extra round trips) with a short bound
+   * that rides out a blip; past it the workflow hands the same write to `storageOutage`.
+   */
   storage: {
     startToCloseTimeout: '10 seconds',
     retry: {
       initialInterval: '1 second',
       backoffCoefficient: 2,
-      maximumInterval: '30 seconds',
-      maximumAttempts: 12,
-      // retrying cannot add a missing field
-      nonRetryableErrorTypes: [FAILURE_TYPES.invalidEvent],
+      maximumInterval: '4 seconds',
+      maximumAttempts: 3,
+      nonRetryableErrorTypes: STORAGE_NON_RETRYABLE,
     },
   },
   /**
-   * Calls to Vesper: each attempt bounded by VESPER_TIMEOUT_MS (≤ 25 s) inside; 8 attempts spread over ~12 min.
+   * The same Redis writes as ordinary activities once the local attempts are spent: a pending activity the Web UI
+   * shows with its attempt count and last failure, retried every minute at most until Redis is back.
+   */
+  storageOutage: {
+    startToCloseTimeout: '10 seconds',
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      // no maximumAttempts: unlimited
+      nonRetryableErrorTypes: STORAGE_NON_RETRYABLE,
+    },
+  },
+  /**
+   * Calls to Vesper: each attempt bounded by VESPER_TIMEOUT_MS (≤ 25 s) inside; retried without a bound every
+   * 2 minutes at most, until Vesper answers or the message is too old to answer (ReplyExpired).
    * The start-to-close timeout is also how long a send caught by a worker crash waits before its retry: keep it
    * just above the HTTP timeout (npm run chaos: 2 min here held auto-replies back after each SIGKILL).
    */
@@ -28,10 +53,14 @@ export const RETRY_POLICIES = {
     retry: {
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
-      maximumInterval: '5 minutes',
-      maximumAttempts: 8,
-      // Vesper refused the request itself (4xx other than 408/429): sending it again is refused again
-      nonRetryableErrorTypes: [FAILURE_TYPES.vesperRejected, FAILURE_TYPES.invalidEvent],
+      maximumInterval: '2 minutes',
+      // no maximumAttempts: unlimited
+      // Vesper refused the request itself (4xx other than 408/429), or the reply is too late to be worth sending
+      nonRetryableErrorTypes: [
+        FAILURE_TYPES.vesperRejected,
+        FAILURE_TYPES.invalidEvent,
+        FAILURE_TYPES.replyExpired,
+      ],
     },
   },
   /** The team's alert webhook: worth waiting for, but never for long enough to hide an alert. */
@@ -55,4 +84,4 @@ export const RETRY_POLICIES = {
       // no maximumAttempts: unlimited
     },
   },
-} as const satisfies Record<string, ActivityOptions>;
+} as const satisfies Record<string, ActivityOptions | LocalActivityOptions>;

@@ -31,7 +31,8 @@ const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 16);
 const LIMIT_BYTES = 1024 * 1024; // production's WEBHOOK_BODY_LIMIT_BYTES default
 const MAX_HEAP_GROWTH_MIB = 150;
 const MiB = 1024 * 1024;
-const PROBES = ['/healthz', '/readyz', '/metrics'];
+// /readyz and /metrics live on the admin listener, not here (404 like any other path)
+const PROBES = ['/healthz'];
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -104,7 +105,7 @@ class Tally {
     // a well-framed request always gets an answer; only raw sockets may be dropped (or drop) without one
     if (wire.transport === 'http' && outcome.answers.length === 0)
       this.violation(index, wire, `no answer: ${outcome.error ?? 'none'}`);
-    // the health, readiness and metrics endpoints answer 200 to anyone
+    // the liveness endpoint answers 200 to anyone
     const probe = wire.transport === 'http' && PROBES.includes(wire.path);
     for (const { status, body } of outcome.answers) {
       count(String(status));

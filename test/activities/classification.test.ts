@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities, type Activities } from '../../src/activities';
 import { getFreePort } from '../../scripts/lib/managed-process';
 import { ensureRedisServer } from '../../scripts/lib/redis-server';
@@ -13,6 +14,9 @@ import { receivedMessage } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
 import { StandIn } from '../helpers/stand-in';
 import { connectToRedis, testActivityConfig } from '../helpers/temporal';
+
+/** These activities never reach Temporal: a client that connects only if used. */
+const lazyClient = () => new Client({ connection: Connection.lazy({ address: inject('temporalAddress') }) });
 
 let vesper: StandIn;
 let redis: Redis;
@@ -30,11 +34,12 @@ afterAll(async () => {
 
 function build(vesperUrl: string, alertUrl: string | undefined, timeoutMs = 1000): Activities {
   return createActivities({
+    client: lazyClient(),
     redis,
     logger: pino({ level: 'silent' }),
     config: testActivityConfig({
       vesper: { apiUrl: vesperUrl, apiKey: 'k', timeoutMs },
-      autoReply: { text: 'hi', cooldownSeconds: 0, ownNumbers: [] },
+      autoReply: { text: 'hi', cooldownSeconds: 0, maxAgeSeconds: 3600, ownNumbers: [] },
       alertWebhookUrl: alertUrl,
     }),
   });
@@ -122,6 +127,7 @@ describe('activity failure classification', () => {
     const broken = connectToRedis();
     await broken.quit();
     const offline = createActivities({
+      client: lazyClient(),
       redis: broken,
       logger: pino({ level: 'silent' }),
       config: testActivityConfig(),
@@ -151,6 +157,7 @@ describe('activity failure classification', () => {
     const stalled = new Redis(`redis://127.0.0.1:${port}`, WORKER_REDIS_OPTIONS);
     try {
       const worker = createActivities({
+        client: lazyClient(),
         redis: stalled,
         logger: pino({ level: 'silent' }),
         config: testActivityConfig(),

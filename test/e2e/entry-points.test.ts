@@ -43,7 +43,7 @@ describe('production entry points', () => {
     const redis = connectToRedis();
     expect(await redis.hget(redisKeys.message(session, '3EB0A1B2C3D4E5F6'), 'fromName')).toBe('John Doe');
     await redis.quit();
-    expect((await fetch(`http://127.0.0.1:${entry.apiPort}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${entry.adminPort}/readyz`)).status).toBe(200);
 
     entry.api.child.kill('SIGTERM');
     entry.worker.child.kill('SIGTERM');

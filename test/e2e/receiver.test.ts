@@ -179,7 +179,7 @@ describe('receiver end to end', () => {
   });
 
   it('is ready when Temporal answers', async () => {
-    const res = await fetch(`${receiver.origin}/readyz`);
+    const res = await fetch(`${receiver.adminOrigin}/readyz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ready', checks: { temporal: 'ok', redis: 'ok' } });
   });

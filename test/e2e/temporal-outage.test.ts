@@ -63,7 +63,7 @@ describe('Temporal outage', () => {
     const refused = await post(receiver.url, during, signedHeaders(during));
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('5');
-    const ready = await fetch(`${receiver.origin}/readyz`);
+    const ready = await fetch(`${receiver.adminOrigin}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ status: 'not ready', checks: { temporal: 'down' } });
 

@@ -41,7 +41,6 @@ export function fakeReceiver(options: FakeReceiverOptions = {}) {
       }),
     findLegacyRun: options.findLegacyRun ?? (async () => undefined),
     eventWindow: { maxAgeSeconds: 6 * 86_400, maxFutureSkewSeconds: 3600 },
-    checkReady: async () => ({ ready: true, checks: { temporal: 'ok' } }),
     metrics: createApiMetrics(),
     logger: pino({ level: 'silent' }),
   });

@@ -18,7 +18,9 @@ import {
 export const AUTO_REPLY_TEXT = 'Thanks! We will get back to you shortly.';
 
 /** For startPipeline: auto-replies off, for tests about something else. */
-export const autoReplyOff = () => ({ autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] } });
+export const autoReplyOff = () => ({
+  autoReply: { text: undefined, cooldownSeconds: 0, maxAgeSeconds: 3600, ownNumbers: [] },
+});
 
 /**
  * The processing side on real components: the run's dev server, its Redis, a worker with the real activities,
@@ -37,17 +39,17 @@ export interface Pipeline {
 
 export async function startPipeline(
   configure: (urls: { vesper: string; alerts: string }) => Partial<TestActivityConfig> = () => ({}),
-  standIns: { vesperHonoursIdempotencyKey?: boolean } = {},
+  standIns: { vesperHonoursIdempotencyKey?: boolean; redisUrl?: string } = {},
 ): Promise<Pipeline> {
   const [env, vesper, alerts] = await Promise.all([
     connectToDevServer(),
     StandIn.start({ honoursIdempotencyKey: standIns.vesperHonoursIdempotencyKey }),
     StandIn.start(),
   ]);
-  const redis = connectToRedis();
+  const redis = connectToRedis(standIns.redisUrl);
   const overrides = configure({ vesper: vesper.url, alerts: `${alerts.url}/alerts` });
   const config = testActivityConfig({
-    autoReply: { text: AUTO_REPLY_TEXT, cooldownSeconds: 0, ownNumbers: [] },
+    autoReply: { text: AUTO_REPLY_TEXT, cooldownSeconds: 0, maxAgeSeconds: 3600, ownNumbers: [] },
     alertWebhookUrl: `${alerts.url}/alerts`,
     ...overrides,
     // whatever else a test changes about Vesper, it is this stand-in

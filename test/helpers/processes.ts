@@ -7,6 +7,8 @@ export interface EntryPoints {
   api: ManagedProcess;
   worker: ManagedProcess;
   apiPort: number;
+  /** The receiver's admin listener (/metrics, /readyz). */
+  adminPort: number;
   workerMetricsPort: number;
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -17,7 +19,7 @@ export interface EntryPoints {
  * environment, against the run's dev server and Redis, on a task queue of their own.
  */
 export async function startEntryPoints(extraEnv: Record<string, string> = {}): Promise<EntryPoints> {
-  const { env, apiPort, workerMetricsPort } = await entryPointEnv(extraEnv);
+  const { env, apiPort, adminPort, workerMetricsPort } = await entryPointEnv(extraEnv);
   const api = spawnEntryPoint('api', 'src/api/server.ts', env);
   const worker = spawnEntryPoint('worker', 'src/worker.ts', env);
   await Promise.all([
@@ -28,6 +30,7 @@ export async function startEntryPoints(extraEnv: Record<string, string> = {}): P
     api,
     worker,
     apiPort,
+    adminPort,
     workerMetricsPort,
     env,
     stop: async () => {
@@ -38,11 +41,13 @@ export async function startEntryPoints(extraEnv: Record<string, string> = {}): P
 
 async function entryPointEnv(extraEnv: Record<string, string>) {
   const apiPort = await getFreePort();
+  const adminPort = await getFreePort();
   const workerMetricsPort = await getFreePort();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOST: '127.0.0.1',
     PORT: String(apiPort),
+    ADMIN_PORT: String(adminPort),
     WORKER_METRICS_PORT: String(workerMetricsPort),
     WORKER_SDK_METRICS_PORT: String(await getFreePort()),
     TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -50,7 +55,7 @@ async function entryPointEnv(extraEnv: Record<string, string>) {
     REDIS_URL: inject('redisUrl'),
     ...extraEnv,
   };
-  return { env, apiPort, workerMetricsPort };
+  return { env, apiPort, adminPort, workerMetricsPort };
 }
 
 function spawnEntryPoint(label: string, file: string, env: Record<string, string>): ManagedProcess {

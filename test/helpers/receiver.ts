@@ -3,14 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { createApp } from '../../src/api/app';
 import type { EventWindow } from '../../src/api/event-window';
-import { createHttpServer } from '../../src/api/http-server';
-import { createLegacyRunFinder } from '../../src/api/legacy-keys';
-import { createApiMetrics } from '../../src/api/metrics';
-import { createReadinessCheck } from '../../src/api/readiness';
-import { createRejectedStore } from '../../src/api/rejected-events';
-import { createTemporalStarter } from '../../src/api/start-event';
+import { listenReceiver } from '../../src/api/receiver';
 import { loadApiConfig, type HttpServerConfig } from '../../src/config';
 import type { Logger } from '../../src/logger';
 import { TEST_SECRET } from './signed-request';
@@ -20,6 +14,8 @@ export interface RunningReceiver {
   url: string;
   /** http://127.0.0.1:<port> */
   origin: string;
+  /** The admin listener (/metrics, /readyz): http://127.0.0.1:<port> */
+  adminOrigin: string;
   server: http.Server;
   close(): Promise<void>;
 }
@@ -38,38 +34,45 @@ export interface ReceiverOptions {
   logger?: Logger;
 }
 
-/** The real receiver (real Temporal hand-off, real Redis store) on a free loopback port. */
+/**
+ * The production receiver (listenReceiver: real Temporal hand-off, real Redis store, admin listener) on free
+ * loopback ports, with production's defaults except what a test sets.
+ */
 export async function startReceiver(options: ReceiverOptions): Promise<RunningReceiver> {
-  const defaults = loadApiConfig({ WEBHOOK_SECRET: TEST_SECRET });
-  const app = createApp({
-    webhookPath: '/webhooks/whatsapp',
-    webhookSecrets: options.secrets ?? [TEST_SECRET],
-    bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
-    startEvent: createTemporalStarter(options.client, {
-      taskQueue: options.taskQueue,
-      timeoutMs: options.startTimeoutMs ?? 5000,
-    }),
-    keepRejected: createRejectedStore(options.redis),
-    findLegacyRun: createLegacyRunFinder({
-      client: options.client,
-      redis: options.redis,
-      maxEventAgeSeconds: defaults.eventWindow.maxAgeSeconds,
-      timeoutMs: options.startTimeoutMs ?? 5000,
-    }),
-    eventWindow: options.eventWindow ?? defaults.eventWindow,
-    checkReady: createReadinessCheck(options.client, 'default', options.redis),
-    metrics: createApiMetrics(),
+  const defaults = loadApiConfig({ WEBHOOK_SECRET: TEST_SECRET, REDIS_URL: redisUrlOf(options.redis) });
+  const receiver = listenReceiver({
+    config: {
+      ...defaults,
+      host: '127.0.0.1',
+      port: 0,
+      admin: { host: '127.0.0.1', port: 0 },
+      webhookSecrets: options.secrets ?? [TEST_SECRET],
+      bodyLimitBytes: options.bodyLimitBytes ?? defaults.bodyLimitBytes,
+      startTimeoutMs: options.startTimeoutMs ?? 5000,
+      eventWindow: options.eventWindow ?? defaults.eventWindow,
+      http: options.http ?? defaults.http,
+      temporal: { ...defaults.temporal, taskQueue: options.taskQueue },
+    },
+    client: options.client,
     logger: options.logger ?? pino({ level: 'silent' }),
   });
-  const server = createHttpServer(app.callback(), options.http ?? defaults.http);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listening = (server: http.Server) =>
+    server.listening ? Promise.resolve() : new Promise((resolve) => server.once('listening', resolve));
+  const { server, admin } = receiver;
+  await Promise.all([listening(server), admin && listening(admin)]);
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: `${origin}/webhooks/whatsapp`,
     origin,
+    adminOrigin: `http://127.0.0.1:${(admin?.address() as AddressInfo).port}`,
     server,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => receiver.close(),
   };
+}
+
+function redisUrlOf(redis: Redis): string {
+  const { host, port } = redis.options;
+  return `redis://${host ?? '127.0.0.1'}:${port ?? 6379}`;
 }
 
 /** The real receiver in front of a test pipeline: same client, Redis and task queue as its worker. */

@@ -21,9 +21,9 @@ export function connectToDevServer(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
 }
 
-/** With the worker's own client options (command timeout). */
-export function connectToRedis(): Redis {
-  return new Redis(inject('redisUrl'), WORKER_REDIS_OPTIONS);
+/** With the worker's own client options (command timeout); the run's Redis unless a test has its own. */
+export function connectToRedis(url = inject('redisUrl')): Redis {
+  return new Redis(url, WORKER_REDIS_OPTIONS);
 }
 
 export type TestActivityConfig = ActivityDeps['config'];
@@ -32,8 +32,11 @@ export type TestActivityConfig = ActivityDeps['config'];
 export function testActivityConfig(overrides: Partial<TestActivityConfig> = {}): TestActivityConfig {
   return {
     vesper: { apiUrl: 'http://127.0.0.1:9', apiKey: 'test-api-key', timeoutMs: 2000 },
-    autoReply: { text: undefined, cooldownSeconds: 0, ownNumbers: [] },
+    autoReply: { text: undefined, cooldownSeconds: 0, maxAgeSeconds: 3600, ownNumbers: [] },
     alertWebhookUrl: undefined,
+    // short, so a test's alert groups open, update and close while it runs
+    deadLetterAlerts: { windowSeconds: 3, updateSeconds: 2 },
+    retention: { dataSeconds: 30 * 86_400 },
     ...overrides,
   };
 }
@@ -52,7 +55,7 @@ export async function createTestWorker(
     connection: env.nativeConnection,
     taskQueue: uniqueId('tq'),
     workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: createActivities({ redis, config, logger: pino({ level: 'silent' }) }),
+    activities: createActivities({ redis, client: env.client, config, logger: pino({ level: 'silent' }) }),
     sinks: metrics.sinks,
     interceptors: { activity: [metrics.activityInterceptor] },
   });

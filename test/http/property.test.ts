@@ -67,7 +67,6 @@ describe('receiver under random and mutated requests', () => {
       keepRejected: async () => `kept-${++kept}`,
       findLegacyRun: async () => undefined,
       eventWindow: { maxAgeSeconds: 6 * 86_400, maxFutureSkewSeconds: 3600 },
-      checkReady: async () => ({ ready: true, checks: {} }),
       metrics: createApiMetrics(),
       logger: pino({ level: 'trace' }, sink),
     });

@@ -154,9 +154,10 @@ describe('POST /webhooks/whatsapp (app.callback())', () => {
     expect((await http.post('/elsewhere').set(signedHeaders(body)).send(body)).status).toBe(404);
   });
 
-  it('answers /healthz and /readyz', async () => {
+  it('answers /healthz; /readyz and /metrics are not on the public port (they are on the admin listener)', async () => {
     const { http } = fakeReceiver();
     expect((await http.get('/healthz')).body).toEqual({ status: 'ok' });
-    expect((await http.get('/readyz')).body).toEqual({ status: 'ready', checks: { temporal: 'ok' } });
+    expect((await http.get('/readyz')).status).toBe(404);
+    expect((await http.get('/metrics')).status).toBe(404);
   });
 });

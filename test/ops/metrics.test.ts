@@ -79,7 +79,7 @@ describe('metrics after a test load', () => {
     );
     expect(outcomes.filter((o) => o === 'failed')).toHaveLength(1);
 
-    const api = parseMetrics(await (await fetch(`http://127.0.0.1:${entry.apiPort}/metrics`)).text());
+    const api = parseMetrics(await (await fetch(`http://127.0.0.1:${entry.adminPort}/metrics`)).text());
     for (const outcome of ['accepted', 'duplicate', 'unauthorized', 'invalid']) {
       expect(total(api, 'whatsapp_webhooks_received_total', `outcome="${outcome}"`), outcome).toBeGreaterThan(
         0,

@@ -10,7 +10,12 @@ let p: Pipeline;
 beforeAll(async () => {
   p = await startPipeline(() => ({
     vesper: { apiUrl: 'set by startPipeline', apiKey: 'test-api-key', timeoutMs: 1000 },
-    autoReply: { text: AUTO_REPLY_TEXT, cooldownSeconds: 3600, ownNumbers: [OWN_NUMBER] },
+    autoReply: {
+      text: AUTO_REPLY_TEXT,
+      cooldownSeconds: 3600,
+      maxAgeSeconds: 3600,
+      ownNumbers: [OWN_NUMBER],
+    },
   }));
 });
 afterAll(() => p?.close());

@@ -1,7 +1,7 @@
 /**
  * Retries and the compensation path: Vesper 500s are retried until they pass; a 400 dead-letters the run (record,
- * one alert, Failed with search attributes); a `temporal workflow reset` after the fix completes it and resolves
- * the dead letter.
+ * its alert group's opening alert, Failed with search attributes); a `temporal workflow reset` after the fix
+ * completes it and resolves the dead letter.
  */
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { ensureTemporalCli } from '../../scripts/lib/provision';
 import { run } from '../../scripts/lib/run';
 import { receivedMessage } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
+import { until } from '../helpers/wait';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { redisKeys } from '../../src/activities/redis-keys';
 
@@ -21,9 +22,10 @@ afterAll(() => p?.close());
 
 const sendsFor = (session: string) =>
   p.vesper.requests.filter((r) => (r.body as { session?: string }).session === session);
+/** The alerts that name this run: its alert group's, while it is the latest dead letter of the group. */
 const alertsFor = (workflowId: string) =>
   p.alerts.requests.filter(
-    (r) => (r.body as { fields?: { workflowId?: string } }).fields?.workflowId === workflowId,
+    (r) => (r.body as { fields?: { latestWorkflowId?: string } }).fields?.latestWorkflowId === workflowId,
   );
 
 describe('retries and dead letters', () => {
@@ -39,7 +41,7 @@ describe('retries and dead letters', () => {
     expect(await p.redis.exists(redisKeys.deadLetter(handle.workflowId))).toBe(0);
   });
 
-  it('dead-letters a 400, alerts once, fails visibly; a reset after the fix completes it and resolves the letter', async () => {
+  it('dead-letters a 400, alerts through its group, fails visibly; a reset after the fix completes it and resolves the letter', async () => {
     const session = uniqueId('s');
     p.vesper.replyNext({ status: 400, body: { error: 'invalid number' } });
     const handle = await p.start(receivedMessage(session, 'M1'));
@@ -79,10 +81,17 @@ describe('retries and dead letters', () => {
       data: { sessionId: session },
     });
     expect(await p.redis.zscore(redisKeys.deadLettersOpen, handle.workflowId)).not.toBeNull();
-    expect(alertsFor(handle.workflowId)).toHaveLength(1);
-    expect(alertsFor(handle.workflowId)[0]?.body).toMatchObject({
-      text: expect.stringContaining('temporal workflow reset'),
-    });
+    // the group opens with one alert, and says it closed once none joined for its window (3 s here)
+    await until('the group to open and close', () => alertsFor(handle.workflowId).length === 2);
+    expect(alertsFor(handle.workflowId).map((r) => r.body)).toMatchObject([
+      {
+        text: expect.stringContaining('npm run dlq -- list --step sendAutoReply'),
+        fields: { kind: 'dead-letter-group', state: 'opened', step: 'sendAutoReply', count: '1' },
+      },
+      { fields: { kind: 'dead-letter-group', state: 'closed', count: '1' } },
+    ]);
+    // status and error code only: the stand-in's body text is nowhere in the alert
+    expect(JSON.stringify(alertsFor(handle.workflowId))).not.toContain('invalid number');
 
     // the cause is fixed (the stand-in answers 200 again); the operator redrives with the CLI from the runbook
     const temporal = await ensureTemporalCli();
@@ -112,7 +121,7 @@ describe('retries and dead letters', () => {
     });
     expect(await p.redis.zscore(redisKeys.deadLettersOpen, handle.workflowId)).toBeNull();
     expect(await p.redis.zscore(redisKeys.deadLettersAll, handle.workflowId)).not.toBeNull();
-    expect(alertsFor(handle.workflowId)).toHaveLength(1);
+    expect(alertsFor(handle.workflowId)).toHaveLength(2);
     expect(
       p.vesper.effects().filter((r) => (r.body as { session: string }).session === session),
     ).toHaveLength(1);

@@ -121,7 +121,7 @@ describe('message status merging', () => {
     const handle = await p.start(event);
     await handle.result();
     // the same event key applied again (a retried activity, or a run after the dedupe window): no second entry
-    const again = await createMessageActivities(p.redis).updateMessageStatus({
+    const again = await createMessageActivities(p.redis, { dataSeconds: 86_400 }).updateMessageStatus({
       eventKey: handle.workflowId,
       event,
       receivedAt: new Date().toISOString(),
