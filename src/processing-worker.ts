@@ -47,6 +47,17 @@ export async function createProcessingWorker(deps: {
   const { config, connection, logger } = deps;
   const redis = new Redis(config.redisUrl, { ...WORKER_REDIS_OPTIONS, lazyConnect: true });
   await redis.connect();
+  // during an outage ioredis reconnects on its own and the activities retry: one line per state change, not an
+  // unhandled-error dump per reconnect attempt
+  let redisDown = false;
+  redis.on('error', (err: Error) => {
+    if (!redisDown) logger.warn({ reason: err.message }, 'redis unreachable: storage steps wait and retry');
+    redisDown = true;
+  });
+  redis.on('ready', () => {
+    if (redisDown) logger.info('redis reachable again');
+    redisDown = false;
+  });
   const monitoring = startWorkerMonitoring({ config, redis, connection, logger });
   const prebuilt = existsSync(PREBUILT_BUNDLE);
   const worker = await Worker.create({

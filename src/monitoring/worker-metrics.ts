@@ -67,10 +67,20 @@ export function createWorkerMetrics(sources: WorkerMetricsSources): WorkerMetric
     labelNames: ['step'],
     registers,
   });
-  const redisUp = new Gauge({
+  // one Redis read per scrape, shared by the two series that report it (prom-client collects them concurrently)
+  let reading: Promise<number | undefined> | undefined;
+  const openDeadLetters = () =>
+    (reading ??= sources
+      .deadLettersOpen()
+      .catch(() => undefined)
+      .finally(() => (reading = undefined)));
+  new Gauge({
     name: 'whatsapp_worker_redis_up',
-    help: '1 when Redis answered the last scrape, 0 when it did not (then the Redis-backed series are NaN)',
+    help: '1 when Redis answered this scrape, 0 when it did not (then the Redis-backed series are NaN)',
     registers,
+    async collect() {
+      this.set((await openDeadLetters()) === undefined ? 0 : 1);
+    },
   });
   new Gauge({
     name: 'whatsapp_dead_letters_open',
@@ -78,9 +88,7 @@ export function createWorkerMetrics(sources: WorkerMetricsSources): WorkerMetric
     registers,
     async collect() {
       // a scrape never fails whole: without Redis this is NaN (unknown), never a stale or false 0
-      const open = await sources.deadLettersOpen().catch(() => undefined);
-      redisUp.set(open === undefined ? 0 : 1);
-      this.set(open ?? Number.NaN);
+      this.set((await openDeadLetters()) ?? Number.NaN);
     },
   });
   new Gauge({

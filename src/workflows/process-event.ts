@@ -51,9 +51,9 @@ const PATCHES = {
 };
 
 /**
- * A storage step: local attempts first; when they are spent by an infrastructure failure (retryState
- * MAXIMUM_ATTEMPTS_REACHED or TIMEOUT, not a non-retryable error), the same write as an ordinary activity that
- * retries until Redis answers, shown in the Web UI as a pending activity with its attempts and last failure.
+ * A storage step: local attempts first; when they are spent by anything but a failure retrying cannot fix (an
+ * outage: attempts exhausted, timeouts), the same write as an ordinary activity that retries until Redis answers,
+ * shown in the Web UI as a pending activity with its attempts and last failure.
  */
 function stored<K extends 'saveMessage' | 'updateMessageStatus' | 'recordSessionState' | 'recordEvent'>(
   name: K,
@@ -64,18 +64,36 @@ function stored<K extends 'saveMessage' | 'updateMessageStatus' | 'recordSession
     try {
       return await call(localStorage);
     } catch (err) {
-      if (!outlastedLocalAttempts(err) || !patched(PATCHES.storageOutage)) throw err;
-      log.warn('storage outage: waiting as an ordinary activity', { step: name, error: String(err) });
+      if (!patched(PATCHES.storageOutage)) throw err;
+      const failure = asActivityFailure(err, name);
+      if (cannotSucceed(failure)) throw failure;
+      log.warn('storage outage: waiting as an ordinary activity', { step: name, error: failure.message });
       return await call(outageStorage);
     }
   };
   return run as unknown as StorageActivities[K];
 }
 
-function outlastedLocalAttempts(err: unknown): boolean {
+/**
+ * A local activity's failure as the workflow sees an ordinary one's. The SDK hands a local activity's
+ * non-retryable failure over bare (its ApplicationFailure, not wrapped in an ActivityFailure), which the
+ * dead-letter path would not recognise: the run would fail without its dead letter.
+ */
+function asActivityFailure(err: unknown, activityType: string): ActivityFailure {
+  if (err instanceof ActivityFailure) return err;
+  const cause = err instanceof Error ? err : new Error(String(err));
+  const retryState =
+    cause instanceof ApplicationFailure && cause.nonRetryable
+      ? RetryState.NON_RETRYABLE_FAILURE
+      : RetryState.MAXIMUM_ATTEMPTS_REACHED;
+  return new ActivityFailure('Local activity failed', activityType, undefined, retryState, undefined, cause);
+}
+
+function cannotSucceed(failure: ActivityFailure): boolean {
+  const cause = failure.cause;
   return (
-    err instanceof ActivityFailure &&
-    (err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED || err.retryState === RetryState.TIMEOUT)
+    cause instanceof ApplicationFailure &&
+    (cause.nonRetryable || RETRY_POLICIES.storage.retry.nonRetryableErrorTypes.some((t) => t === cause.type))
   );
 }
 
