@@ -13,22 +13,29 @@ export interface TemporalStarterOptions {
   timeoutMs: number;
 }
 
+/** The start of an event's workflow: its ID is the event key, its search attributes the Web UI's filters. */
+export function eventWorkflowOptions(input: ProcessEventInput, taskQueue: string) {
+  return {
+    taskQueue,
+    workflowId: input.eventKey,
+    args: [input] as [ProcessEventInput],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.eventType, value: input.event.type },
+      { key: SEARCH_ATTRIBUTES.sessionId, value: input.event.data.sessionId ?? '-' },
+    ],
+  };
+}
+
 /** Starts one workflow per event with the event key as its ID; Temporal rejects the second start of a key. */
 export function createTemporalStarter(client: Client, options: TemporalStarterOptions): StartEvent {
   return async (input) => {
     try {
       await client.withDeadline(Date.now() + options.timeoutMs, () =>
         client.workflow.start<typeof processWhatsappEvent>('processWhatsappEvent', {
-          taskQueue: options.taskQueue,
-          workflowId: input.eventKey,
-          args: [input],
+          ...eventWorkflowOptions(input, options.taskQueue),
           // a key seen before is a redelivery, even after that workflow closed
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-          typedSearchAttributes: [
-            { key: SEARCH_ATTRIBUTES.eventType, value: input.event.type },
-            { key: SEARCH_ATTRIBUTES.sessionId, value: input.event.data.sessionId ?? '-' },
-          ],
         }),
       );
       return 'accepted';

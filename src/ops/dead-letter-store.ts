@@ -5,11 +5,13 @@ import type { VesperEvent } from '../workflows/contracts';
 
 /** A dead letter as the workflow recorded it (see DeadLetterInput), with what the tools add. */
 export interface DeadLetter extends DeadLetterInput {
-  status: 'open' | 'resolved';
+  status: 'open' | 'resolved' | 'discarded';
   eventType: string;
   sessionId: string;
   resolvedAt?: string;
   resolvedByRunId?: string;
+  discardedAt?: string;
+  discardReason?: string;
 }
 
 export interface DeadLetterFilter {
@@ -17,6 +19,8 @@ export interface DeadLetterFilter {
   all?: boolean;
   type?: string;
   session?: string;
+  /** The step that failed (an activity name, as in the alert). */
+  step?: string;
   /** Failed at or after this time. */
   since?: Date;
 }
@@ -30,7 +34,8 @@ export async function listDeadLetters(redis: Redis, filter: DeadLetterFilter = {
     (l): l is DeadLetter =>
       !!l &&
       (!filter.type || l.eventType === filter.type) &&
-      (!filter.session || l.sessionId === filter.session),
+      (!filter.session || l.sessionId === filter.session) &&
+      (!filter.step || l.step === filter.step),
   );
 }
 
@@ -46,7 +51,7 @@ export async function getDeadLetter(redis: Redis, workflowId: string): Promise<D
   return {
     workflowId: h.workflowId,
     runId: h.runId ?? '',
-    status: h.status === 'resolved' ? 'resolved' : 'open',
+    status: h.status === 'resolved' || h.status === 'discarded' ? h.status : 'open',
     eventKey: h.eventKey ?? '',
     eventType: h.eventType ?? '',
     sessionId: h.sessionId ?? '',
@@ -56,7 +61,9 @@ export async function getDeadLetter(redis: Redis, workflowId: string): Promise<D
     attempts: Number(h.attempts ?? 0),
     retryState: h.retryState ?? '',
     failedAt: h.failedAt ?? '',
+    ...(h.receivedAt ? { receivedAt: h.receivedAt } : {}),
     ...(h.resolvedAt ? { resolvedAt: h.resolvedAt, resolvedByRunId: h.resolvedByRunId ?? '' } : {}),
+    ...(h.discardedAt ? { discardedAt: h.discardedAt, discardReason: h.discardReason ?? '' } : {}),
     event,
   };
 }

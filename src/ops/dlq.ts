@@ -1,19 +1,29 @@
 /**
- * `npm run dlq -- list | show <id> | redrive <id> | redrive --all [--type T] [--session S] [--since T]`
- * (add --json for scripts, --wait to wait for each redriven run).
- * Dead letters live in Redis; a redrive resets the workflow to its first workflow task, and the new run marks its
- * dead letter resolved when it succeeds.
+ * `npm run dlq -- list | show <id> | redrive | resubmit | discard` (see USAGE; --json for scripts, --wait to wait
+ * for each new run). Dead letters live in Redis; every one has a way out:
+ * - redrive: reset the failed run to its first workflow task (while Temporal still has it: the namespace's
+ *   retention, 7 days); the new run resolves its dead letter when it succeeds;
+ * - resubmit: a fresh run of the stored event under the same workflow ID, at any age; it resolves the letter when
+ *   it succeeds (the run says it is a resubmission: resolution does not hang on run IDs);
+ * - discard --reason: close it without a run (the event is kept for the data retention, then expires).
  */
 import { parseArgs } from 'node:util';
-import type { Client } from '@temporalio/client';
-import { getDeadLetter, listDeadLetters, type DeadLetter } from './dead-letter-store';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { closeDeadLetter } from '../activities/dead-letters';
+import { eventWorkflowOptions } from '../api/start-event';
+import type { ProcessEventInput } from '../workflows/contracts';
+import { getDeadLetter, listDeadLetters, type DeadLetter, type DeadLetterFilter } from './dead-letter-store';
 import { parseSince, runCommand, type OpsContext } from './cli';
 import { resetToFirstWorkflowTask } from './redrive';
 
+const FILTERS = '[--type T] [--session S] [--step STEP] [--since 2h|ISO]';
 const USAGE = [
-  'usage: dlq list [--all] [--type T] [--session S] [--since 2h|ISO] [--json]',
+  `usage: dlq list [--all] ${FILTERS} [--json]`,
   '       dlq show <workflowId>',
-  '       dlq redrive <workflowId> | --all [--type T] [--session S] [--since T] [--wait] [--json]',
+  `       dlq redrive  <workflowId> | --all ${FILTERS} [--wait] [--json]`,
+  `       dlq resubmit <workflowId> | --all ${FILTERS} [--wait] [--json]`,
+  `       dlq discard  <workflowId> | --all ${FILTERS} --reason "why" [--json]`,
 ].join('\n');
 
 const { values: flags, positionals } = parseArgs({
@@ -22,32 +32,124 @@ const { values: flags, positionals } = parseArgs({
     all: { type: 'boolean', default: false },
     type: { type: 'string' },
     session: { type: 'string' },
+    step: { type: 'string' },
     since: { type: 'string' },
     json: { type: 'boolean', default: false },
     wait: { type: 'boolean', default: false },
-    reason: { type: 'string', default: 'redrive via npm run dlq' },
+    reason: { type: 'string' },
   },
 });
 
+type Outcome = { workflowId: string; runId?: string; result?: string };
+type Action = (ctx: OpsContext, workflowId: string) => Promise<Outcome>;
+
 runCommand(async (ctx) => {
   const [command, id] = positionals;
-  const filter = {
+  const filter: DeadLetterFilter = {
     all: flags.all,
     type: flags.type,
     session: flags.session,
+    step: flags.step,
     since: flags.since ? parseSince(flags.since) : undefined,
   };
   if (command === 'list') return list(await listDeadLetters(ctx.redis, filter));
   if (command === 'show' && id) return show(await getDeadLetter(ctx.redis, id));
-  if (command === 'redrive' && (id || flags.all)) {
-    const targets = id
-      ? [id]
-      : (await listDeadLetters(ctx.redis, { ...filter, all: false })).map((l) => l.workflowId);
-    return redrive(ctx, targets);
+  const action = actions[command ?? ''];
+  const reasonMissing = command === 'discard' && !flags.reason?.trim();
+  if (!action || (!id && !flags.all) || reasonMissing) {
+    if (reasonMissing) console.error('dlq discard needs --reason "why": it is kept with the dead letter');
+    console.error(USAGE);
+    return 2;
   }
-  console.error(USAGE);
-  return 2;
+  const targets = id
+    ? [id]
+    : (await listDeadLetters(ctx.redis, { ...filter, all: false })).map((l) => l.workflowId);
+  return each(ctx, command ?? '', targets, action);
 });
+
+const actions: Record<string, Action> = {
+  async redrive(ctx, workflowId) {
+    const runId = await resetToFirstWorkflowTask(
+      ctx.client,
+      workflowId,
+      flags.reason ?? 'redrive via npm run dlq',
+    );
+    return { workflowId, runId, ...(flags.wait && { result: await outcome(ctx.client, workflowId, runId) }) };
+  },
+  async resubmit(ctx, workflowId) {
+    const letter = await getDeadLetter(ctx.redis, workflowId);
+    if (!letter) throw new Error('no such dead letter');
+    if (letter.status !== 'open') throw new Error(`the dead letter is ${letter.status}`);
+    const runId = await startFreshRun(ctx, letter);
+    return { workflowId, runId, ...(flags.wait && { result: await outcome(ctx.client, workflowId, runId) }) };
+  },
+  async discard(ctx, workflowId) {
+    const reason = flags.reason?.trim() ?? '';
+    const closed = await closeDeadLetter(
+      ctx.redis,
+      workflowId,
+      { status: 'discarded', reason },
+      ctx.config.retention,
+    );
+    if (!closed) throw new Error('no open dead letter with this ID');
+    return { workflowId, result: 'discarded' };
+  },
+};
+
+/**
+ * A new run of the stored event under its own workflow ID, allowed only when the event's latest run failed (or
+ * is gone: past retention): never beside a running one, never after one that completed.
+ */
+async function startFreshRun(ctx: OpsContext, letter: DeadLetter): Promise<string> {
+  const now = new Date().toISOString();
+  const input: ProcessEventInput = {
+    eventKey: letter.eventKey || letter.workflowId,
+    event: letter.event,
+    receivedAt: letter.receivedAt || now,
+    resubmission: { deadLetterRunId: letter.runId, requestedAt: now },
+  };
+  try {
+    const handle = await ctx.client.workflow.start('processWhatsappEvent', {
+      ...eventWorkflowOptions(input, ctx.config.temporal.taskQueue),
+      workflowId: letter.workflowId,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    });
+    return handle.firstExecutionRunId;
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      throw new Error(
+        'refused: the event has a run that is still open or completed (temporal workflow describe)',
+      );
+    throw err;
+  }
+}
+
+async function each(
+  ctx: OpsContext,
+  command: string,
+  workflowIds: string[],
+  action: Action,
+): Promise<number> {
+  const done: Outcome[] = [];
+  const failed: Array<{ workflowId: string; error: string }> = [];
+  for (const [i, workflowId] of workflowIds.entries()) {
+    const progress = `[${i + 1}/${workflowIds.length}] ${workflowId}`;
+    try {
+      const result = await action(ctx, workflowId);
+      done.push(result);
+      const run = result.runId ? ` new run ${result.runId}` : '';
+      if (!flags.json) console.log(`${progress}:${run}${result.result ? ` ${result.result}` : ''}`);
+    } catch (err) {
+      failed.push({ workflowId, error: (err as Error).message });
+      if (!flags.json) console.log(`${progress}: FAILED ${(err as Error).message}`);
+    }
+  }
+  const verb = { redrive: 'redriven', resubmit: 'resubmitted', discard: 'discarded' }[command] ?? command;
+  if (flags.json) console.log(JSON.stringify({ [verb]: done, failed }, null, 2));
+  else console.log(`${verb} ${done.length}, failed ${failed.length}`);
+  const unfinished = done.some((r) => r.result && r.result !== 'completed' && r.result !== 'discarded');
+  return failed.length > 0 || unfinished ? 1 : 0;
+}
 
 function list(letters: DeadLetter[]): number {
   if (flags.json) {
@@ -75,29 +177,9 @@ function show(letter: DeadLetter | undefined): number {
   return 0;
 }
 
-async function redrive(ctx: OpsContext, workflowIds: string[]): Promise<number> {
-  const redriven: Array<{ workflowId: string; runId: string; result?: string }> = [];
-  const failed: Array<{ workflowId: string; error: string }> = [];
-  for (const [i, workflowId] of workflowIds.entries()) {
-    const progress = `[${i + 1}/${workflowIds.length}] ${workflowId}`;
-    try {
-      const runId = await resetToFirstWorkflowTask(ctx.client, workflowId, flags.reason);
-      const result = flags.wait ? await outcome(ctx.client, workflowId, runId) : undefined;
-      redriven.push({ workflowId, runId, ...(result ? { result } : {}) });
-      if (!flags.json) console.log(`${progress}: new run ${runId}${result ? ` ${result}` : ''}`);
-    } catch (err) {
-      failed.push({ workflowId, error: (err as Error).message });
-      if (!flags.json) console.log(`${progress}: FAILED ${(err as Error).message}`);
-    }
-  }
-  if (flags.json) console.log(JSON.stringify({ redriven, failed }, null, 2));
-  else console.log(`redriven ${redriven.length}, failed ${failed.length}`);
-  return failed.length > 0 || redriven.some((r) => r.result && r.result !== 'completed') ? 1 : 0;
-}
-
 const WAIT_LIMIT_MS = 120_000;
 
-/** How the redriven run ended, waiting at most WAIT_LIMIT_MS (with no worker polling, it would never end). */
+/** How the new run ended, waiting at most WAIT_LIMIT_MS (with no worker polling, it would never end). */
 async function outcome(client: Client, workflowId: string, runId: string): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<string>((resolve) => {
