@@ -46,14 +46,17 @@ return 1
 `;
 
 /**
- * The message hash and its place in the session's index, both kept for the retention; the index forgets messages
- * older than it. KEYS: hash, index. ARGV: score (epoch s), messageId, retention (s), oldest kept (epoch s), fields…
+ * The message hash and its place in the session's index, both kept for the retention after their last write.
+ * The index (scored by WhatsApp's time of the message) forgets messages more than the retention older than the
+ * session's newest: a message delivered late with an old time is still listed beside the others.
+ * KEYS: hash, index. ARGV: score (epoch s), messageId, retention (s), fields…
  */
 const SAVE_MESSAGE = `
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
+local newest = tonumber(redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (newest - tonumber(ARGV[3])))
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
@@ -92,7 +95,6 @@ export function createMessageActivities(redis: Redis, retention: RetentionConfig
           String(epochSeconds(event)),
           messageId,
           ttl,
-          String(Math.floor(Date.now() / 1000) - retention.dataSeconds),
           ...Object.entries(fields).flat(),
         ),
       );

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import pino from 'pino';
 import type { EventWindow } from '../../src/api/event-window';
 import { listenReceiver } from '../../src/api/receiver';
+import { getFreePort } from '../../scripts/lib/managed-process';
 import { loadApiConfig, type HttpServerConfig } from '../../src/config';
 import type { Logger } from '../../src/logger';
 import { TEST_SECRET } from './signed-request';
@@ -45,7 +46,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
       ...defaults,
       host: '127.0.0.1',
       port: 0,
-      admin: { host: '127.0.0.1', port: 0 },
+      admin: { host: '127.0.0.1', port: await getFreePort() },
       webhookSecrets: options.secrets ?? [TEST_SECRET],
       bodyLimitBytes: options.bodyLimitBytes ?? defaults.bodyLimitBytes,
       startTimeoutMs: options.startTimeoutMs ?? 5000,
