@@ -28,8 +28,10 @@ export interface StandInFindings {
   disconnectAlerts: number;
   alertDuplicates: number;
   unexpectedAlerts: number;
+  /** Alerts of the dead-letter groups (opened, updated, closed). */
   deadLetterAlerts: number;
-  trendAlerts: number;
+  /** Trend alerts by `<trend>:<state>`, e.g. `activity-error-rate:firing`. */
+  trendAlerts: Record<string, number>;
 }
 
 export function checkStandIns(
@@ -84,9 +86,17 @@ export function checkStandIns(
     alertDuplicates: alerts.requests.filter((r) => r.duplicate).length,
     unexpectedAlerts: alertKeys.filter((k) => k.startsWith('session-') && !expected.disconnectAlerts.has(k))
       .length,
-    deadLetterAlerts: alertKeys.filter((k) => k.startsWith('dead-letter:')).length,
-    trendAlerts: alertKeys.filter((k) => k.startsWith('trend:')).length,
+    deadLetterAlerts: alertKeys.filter((k) => k.startsWith('dead-letter')).length,
+    trendAlerts: countBy(
+      alertKeys.filter((k) => k.startsWith('trend:')).map((k) => k.split(':').slice(1, 3).join(':')),
+    ),
   };
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
 }
 
 /** Each message gets its reply to its own sender (a contact per message in the load): more than one is extra. */

@@ -1,23 +1,22 @@
 /**
- * After the load: wait (bounded) until every event's effects are visible in Redis and no workflow is Running.
- * Dead letters caused by the injected Vesper outage, if any, are redriven the operators' way on the way.
+ * After the load: wait (bounded) until every event's effects are visible in Redis and no event's workflow is
+ * Running. Nothing is redriven: outages are waited out by the retry policies, so a dead letter is a failure.
  */
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import { waitForEffects } from '../../bench/lib/effects';
 import type { BenchEvent } from '../../bench/lib/load';
 import { redisKeys } from '../../src/activities/redis-keys';
-import { listDeadLetters, type DeadLetter } from '../../src/ops/dead-letter-store';
-import { resetToFirstWorkflowTask } from '../../src/ops/redrive';
 import type { Expectations } from './expectations';
 import { sleep } from './rng';
 
 export interface DrainResult {
   drainMs: number;
   timedOut: boolean;
-  /** Workflow IDs redriven because the injected outage dead-lettered them. */
-  redriven: string[];
 }
+
+/** The event workflows (an alert group's workflow may rightly stay open for its quiet window). */
+export const EVENT_WORKFLOWS = 'WorkflowType="processWhatsappEvent"';
 
 /** All of an event's effects: the saved message and, when due, the reply; the status; the session and its alert. */
 export async function effectsVisible(redis: Redis, e: BenchEvent, expected: Expectations): Promise<boolean> {
@@ -38,13 +37,16 @@ export async function effectsVisible(redis: Redis, e: BenchEvent, expected: Expe
 }
 
 export function countRunning(client: Client): Promise<number> {
-  return client.workflow.count('ExecutionStatus="Running"').then((r) => r.count);
+  return client.workflow.count(`${EVENT_WORKFLOWS} AND ExecutionStatus="Running"`).then((r) => r.count);
 }
 
 /** A few running workflows and what they wait for, e.g. `<id> (sendAutoReply attempt 2)`. */
 async function runningExamples(client: Client): Promise<string[]> {
   const examples: string[] = [];
-  for await (const execution of client.workflow.list({ query: 'ExecutionStatus="Running"', pageSize: 3 })) {
+  for await (const execution of client.workflow.list({
+    query: `${EVENT_WORKFLOWS} AND ExecutionStatus="Running"`,
+    pageSize: 3,
+  })) {
     const { raw } = await client.workflow.getHandle(execution.workflowId).describe();
     const pending =
       raw.pendingActivities?.map(
@@ -60,23 +62,16 @@ function timeOf(seconds: { toString(): string } | null | undefined): string {
   return seconds ? new Date(Number(seconds.toString()) * 1000).toISOString().slice(11, 19) : '-';
 }
 
-/** A dead letter the injected outage explains: the Vesper send, refused with 500 until retries ran out. */
-export function causedByOutage(letter: DeadLetter): boolean {
-  return letter.step === 'sendAutoReply' && /HTTP 500/.test(letter.error);
-}
-
 export async function drain(deps: {
   redis: Redis;
   client: Client;
   expected: Expectations;
   timeoutMs: number;
-  outageInjected: boolean;
   log: (line: string) => void;
 }): Promise<DrainResult> {
   const { redis, client, expected, log } = deps;
   const started = performance.now();
   const deadline = started + deps.timeoutMs;
-  const redriven: string[] = [];
   let pending = expected.distinct;
   let idleRounds = 0;
   let lastReport = 0;
@@ -91,7 +86,7 @@ export async function drain(deps: {
     if (pending.length === 0 && running === 0) break;
     if (performance.now() > deadline) {
       log(`drain: timed out with ${pending.length} events' effects missing and ${running} workflows running`);
-      return { drainMs: performance.now() - started, timedOut: true, redriven };
+      return { drainMs: performance.now() - started, timedOut: true };
     }
     if (performance.now() - lastReport > 30_000) {
       const examples = running > 0 ? `: ${(await runningExamples(client)).join(', ')}` : '';
@@ -103,20 +98,8 @@ export async function drain(deps: {
       if (pending.length === 0) await sleep(1000);
       continue;
     }
-    // nothing runs, yet effects are missing: dead letters to redrive, or effects that will never come
-    const toRedrive = deps.outageInjected
-      ? (await listDeadLetters(redis)).filter((l) => causedByOutage(l) && !redriven.includes(l.workflowId))
-      : [];
-    for (const letter of toRedrive) {
-      await resetToFirstWorkflowTask(
-        client,
-        letter.workflowId,
-        'chaos: redrive after the injected Vesper outage',
-      );
-      redriven.push(letter.workflowId);
-    }
-    if (toRedrive.length > 0) log(`drain: redrove ${toRedrive.length} dead letters of the injected outage`);
-    else if (++idleRounds >= 3) break;
+    // nothing runs, yet effects are missing: effects that will never come (dead letters, or lost)
+    if (++idleRounds >= 3) break;
   }
-  return { drainMs: performance.now() - started, timedOut: false, redriven };
+  return { drainMs: performance.now() - started, timedOut: false };
 }

@@ -7,7 +7,8 @@ import type { ChaosOptions } from './options';
 import { randomIntBetween, sleep, type Random } from './rng';
 import type { ChaosStack } from './stack';
 
-export type FaultKind = 'worker-kill' | 'temporal-restart' | 'redis-restart' | 'vesper-outage';
+export type FaultKind =
+  'worker-kill' | 'temporal-restart' | 'redis-restart' | 'redis-outage' | 'vesper-outage';
 
 export interface PlannedFault {
   kind: FaultKind;
@@ -40,6 +41,7 @@ export function planFaults(options: ChaosOptions, random: Random): PlannedFault[
   add('worker-kill', options.workerKills);
   add('temporal-restart', options.temporalRestarts);
   add('redis-restart', options.redisRestarts);
+  add('redis-outage', options.redisOutages);
   add('vesper-outage', options.vesperOutages);
   return plan.sort((a, b) => a.atEvent - b.atEvent);
 }
@@ -72,6 +74,7 @@ export class FaultInjector {
       'worker-kill': () => this.stack.killWorker(),
       'temporal-restart': () => this.stack.restartTemporal(),
       'redis-restart': () => this.stack.restartRedis(),
+      'redis-outage': () => this.stack.restartRedis(this.options.redisOutageSeconds * 1000),
     }[fault.kind];
     const next = this.processFaults.then(() => this.run(fault, action));
     this.processFaults = next;

@@ -13,6 +13,9 @@ export interface ChaosOptions {
   workerKills: number;
   temporalRestarts: number;
   redisRestarts: number;
+  /** Redis stopped for `redisOutageSeconds` (longer than any retry bound of the old code). */
+  redisOutages: number;
+  redisOutageSeconds: number;
   vesperOutages: number;
   vesperOutageSeconds: number;
   /** How long a killed or stopped process stays down before it is started again. */
@@ -33,6 +36,8 @@ export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, 'seed'> = {
   workerKills: 3,
   temporalRestarts: 1,
   redisRestarts: 1,
+  redisOutages: 0,
+  redisOutageSeconds: 600,
   vesperOutages: 1,
   vesperOutageSeconds: 60,
   restartDelaySeconds: 2,
@@ -40,6 +45,21 @@ export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, 'seed'> = {
   drainTimeoutSeconds: 600,
   senderGiveUpSeconds: 300,
   entry: 'dist',
+};
+
+/**
+ * `CHAOS_PROFILE=outages` (npm run chaos:outages): long infrastructure outages instead of crashes — Redis down
+ * 10 minutes, Vesper answering 500 for 30 — which must end with no dead letter and a handful of alerts per fault.
+ */
+export const OUTAGES_PROFILE: Partial<ChaosOptions> = {
+  workerKills: 0,
+  temporalRestarts: 0,
+  redisRestarts: 0,
+  redisOutages: 1,
+  redisOutageSeconds: 600,
+  vesperOutages: 1,
+  vesperOutageSeconds: 1800,
+  drainTimeoutSeconds: 1200,
 };
 
 export function randomSeed(): number {
@@ -58,7 +78,9 @@ export function chaosOptionsFromEnv(env: NodeJS.ProcessEnv): ChaosOptions {
     }
     return value;
   };
-  const d = DEFAULT_CHAOS_OPTIONS;
+  const profile = env.CHAOS_PROFILE?.trim();
+  if (profile && profile !== 'outages') problems.push(`CHAOS_PROFILE must be outages (got "${profile}")`);
+  const d = { ...DEFAULT_CHAOS_OPTIONS, ...(profile === 'outages' ? OUTAGES_PROFILE : {}) };
   const appendfsync = env.CHAOS_REDIS_APPENDFSYNC?.trim() || d.redisAppendfsync;
   if (appendfsync !== 'always' && appendfsync !== 'everysec') {
     problems.push(`CHAOS_REDIS_APPENDFSYNC must be always or everysec (got "${appendfsync}")`);
@@ -71,8 +93,10 @@ export function chaosOptionsFromEnv(env: NodeJS.ProcessEnv): ChaosOptions {
     workerKills: int('CHAOS_WORKER_KILLS', d.workerKills, 0, 20),
     temporalRestarts: int('CHAOS_TEMPORAL_RESTARTS', d.temporalRestarts, 0, 5),
     redisRestarts: int('CHAOS_REDIS_RESTARTS', d.redisRestarts, 0, 5),
+    redisOutages: int('CHAOS_REDIS_OUTAGES', d.redisOutages, 0, 5),
+    redisOutageSeconds: int('CHAOS_REDIS_OUTAGE_SECONDS', d.redisOutageSeconds, 1, 7200),
     vesperOutages: int('CHAOS_VESPER_OUTAGES', d.vesperOutages, 0, 5),
-    vesperOutageSeconds: int('CHAOS_VESPER_OUTAGE_SECONDS', d.vesperOutageSeconds, 1, 3600),
+    vesperOutageSeconds: int('CHAOS_VESPER_OUTAGE_SECONDS', d.vesperOutageSeconds, 1, 7200),
     restartDelaySeconds: int('CHAOS_RESTART_DELAY_SECONDS', d.restartDelaySeconds, 0, 120),
     redisAppendfsync: appendfsync === 'always' ? 'always' : 'everysec',
     drainTimeoutSeconds: int('CHAOS_DRAIN_TIMEOUT_SECONDS', d.drainTimeoutSeconds, 10, 7200),

@@ -44,12 +44,12 @@ export function formatTable(r: ChaosResult): string {
     ],
     [
       'alerts',
-      `disconnects ${r.alerts.disconnectSent} of ${r.alerts.disconnectExpected}; dead letter ${r.alerts.deadLetter}; trend ${r.alerts.trend}`,
+      `disconnects ${r.alerts.disconnectSent} of ${r.alerts.disconnectExpected}; caused by the faults: dead-letter groups ${r.alerts.deadLetter}, trends ${JSON.stringify(r.alerts.trend)}, ${r.alerts.perFault.toFixed(1)} per fault`,
     ],
     ['final statuses', `${n(r.statuses.messagesChecked)} messages checked, ${r.statuses.wrong} wrong`],
     [
       'dead letters',
-      `${r.deadLetters.open} open; ${r.deadLetters.ever} ever, ${r.deadLetters.injectedAndRedriven} caused by the outage and redriven`,
+      `${r.deadLetters.open} open; ${r.deadLetters.ever} ever (outages are waited out: each would be a good event lost)`,
     ],
     [
       'workflows',

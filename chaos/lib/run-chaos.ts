@@ -12,7 +12,7 @@ import { ensureTemporalCli } from '../../scripts/lib/provision';
 import { ensureRedisServer } from '../../scripts/lib/redis-server';
 import { checkRedis } from './check-redis';
 import { checkStandIns } from './check-stand-ins';
-import { countRunning, drain } from './drain';
+import { countRunning, drain, EVENT_WORKFLOWS } from './drain';
 import { expectationsOf } from './expectations';
 import { FaultInjector, planFaults } from './faults';
 import type { ChaosOptions } from './options';
@@ -74,7 +74,6 @@ export async function runChaos(
         client,
         expected,
         timeoutMs: options.drainTimeoutSeconds * 1000,
-        outageInjected: faults.some((f) => f.kind === 'vesper-outage'),
         log,
       });
       const count = async (query: string) => (await client.workflow.count(query)).count;
@@ -88,8 +87,8 @@ export async function runChaos(
         standIns: checkStandIns(stack.vesper, stack.alerts, expected, loadStartedAt),
         workflows: {
           running: await countRunning(client),
-          completed: await count('ExecutionStatus="Completed"'),
-          failed: await count('ExecutionStatus="Failed"'),
+          completed: await count(`${EVENT_WORKFLOWS} AND ExecutionStatus="Completed"`),
+          failed: await count(`${EVENT_WORKFLOWS} AND ExecutionStatus="Failed"`),
         },
         receiver: await receiverAnswers(stack.adminOrigin),
         workerStarts: stack.workerStarts,

@@ -111,12 +111,15 @@ export class ChaosStack {
     return `stopped (SIGTERM) and started again on the same SQLite file; down ${seconds(down)} s`;
   }
 
-  /** SIGTERM: Redis writes and fsyncs its append-only file on shutdown; then the same port and directory. */
-  async restartRedis(): Promise<string> {
+  /**
+   * SIGTERM: Redis writes and fsyncs its append-only file on shutdown; then, after the restart delay (or an
+   * outage's length), the same port and directory.
+   */
+  async restartRedis(downMs = this.options.restartDelayMs): Promise<string> {
     const down = performance.now();
     this.planned.add(this.redis.process);
     await this.redis.process.stop();
-    await sleep(this.options.restartDelayMs);
+    await sleep(downMs);
     await this.startRedis();
     return `stopped (SIGTERM, AOF appendfsync ${this.options.redisAppendfsync}) and started again on the same AOF; down ${seconds(down)} s`;
   }
