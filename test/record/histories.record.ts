@@ -1,6 +1,7 @@
 /**
  * Records one history per representative run for the determinism guard (test/workflows/replay.test.ts):
- * each event type's happy path, a retried activity and a dead-lettered run. A redriven (reset) run is not
+ * each event type's happy path, a retried activity, a dead-lettered run and its alert group, a storage step that
+ * failed for good, and one that waited out a Redis outage. A redriven (reset) run is not
  * among them: the offline replayer gives a replayed run the original run ID, so the workflow's
  * "am I a reset?" check (runId !== originalExecutionRunId) reads differently there than on a real worker.
  * Run with `npm run record-histories` after a deliberate change to the workflow's commands.
@@ -13,16 +14,25 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { VesperEvent } from '../../src/workflows/contracts';
 import { receivedMessage, statusEvent } from '../helpers/events';
 import { loadFixture } from '../helpers/fixtures';
+import { OwnRedis } from '../helpers/own-redis';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
+import { until } from '../helpers/wait';
+import { deadLetterGroupId } from '../../src/workflows/contracts';
 
 const OUT_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 const SESSION = 'replay-session';
 
 let p: Pipeline;
+let redis: OwnRedis;
 beforeAll(async () => {
-  p = await startPipeline();
+  // a Redis of its own: the storage-outage scenario stops it
+  redis = await OwnRedis.start();
+  p = await startPipeline(() => ({}), { redisUrl: redis.url });
 });
-afterAll(() => p?.close());
+afterAll(async () => {
+  await p?.close();
+  await redis?.down();
+});
 
 async function save(name: string, handle: WorkflowHandle): Promise<void> {
   const history = historyToJSON(await handle.fetchHistory());
@@ -73,4 +83,31 @@ it('records the representative histories', async () => {
     receivedMessage(SESSION, `D${stamp}`, '905550000002@s.whatsapp.net'),
   );
   expect((await failed.describe()).status.name).toBe('FAILED');
-});
+
+  // the dead letter's alert group: opened, then closed after its window (seconds in tests)
+  const group = p.env.client.workflow.getHandle(
+    deadLetterGroupId(p.worker.options.taskQueue, 'sendAutoReply', 'VesperRejected'),
+  );
+  await group.result();
+  await save('dead-letter-alert-group', group);
+
+  // a local storage step failing for good (its bare failure) is dead-lettered too
+  const invalid = await record('invalid-stored-event', {
+    type: 'message.delivered',
+    timestamp: new Date(stamp).toISOString(),
+    data: { sessionId: SESSION, status: 'delivered' },
+  });
+  expect((await invalid.describe()).status.name).toBe('FAILED');
+
+  // Redis down past the local attempts: the write waits as an ordinary activity, then completes
+  await redis.down();
+  const handle = await p.start(receivedMessage(SESSION, `O${stamp}`, '905550000003@s.whatsapp.net'));
+  await until('saveMessage pending as an ordinary activity', async () =>
+    Boolean(
+      (await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'saveMessage'),
+    ),
+  );
+  await redis.up();
+  await handle.result();
+  await save('storage-outage', handle);
+}, 120_000);

@@ -1,7 +1,8 @@
 /**
  * Determinism guard: recorded histories of representative runs must replay against the current workflow code
  * without a nondeterminism error: today's (test/fixtures/histories, refreshed with `npm run record-histories`)
- * and those recorded by 0.1 (test/fixtures/histories/0.1, kept: runs of that version may still be open).
+ * and those recorded by 0.1 and 0.2 (test/fixtures/histories/0.1, 0.2, kept: runs of those versions may still be
+ * open).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'histories');
-const EXPECTED = [
+const EXPECTED_0_2 = [
   'dead-lettered',
   'group-updated',
   'message-delivered',
@@ -21,11 +22,19 @@ const EXPECTED = [
   'session-disconnected-alert',
   'unhandled-type',
 ];
+/** 0.3 added the dead letter's alert group, a storage step failing for good, and one waiting out an outage. */
+const EXPECTED_CURRENT = [
+  ...EXPECTED_0_2,
+  'dead-letter-alert-group',
+  'invalid-stored-event',
+  'storage-outage',
+].sort();
 
 describe.each([
-  ['current', DIR],
-  ['0.1', path.join(DIR, '0.1')],
-])('replay of recorded histories (%s)', (_shape, dir) => {
+  ['current', DIR, EXPECTED_CURRENT],
+  ['0.2', path.join(DIR, '0.2'), EXPECTED_0_2],
+  ['0.1', path.join(DIR, '0.1'), EXPECTED_0_2],
+])('replay of recorded histories (%s)', (_shape, dir, EXPECTED) => {
   it('replays every representative history against the current workflow code', async () => {
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(files.map((f) => f.replace(/\.json$/, '')).sort()).toEqual(EXPECTED);
