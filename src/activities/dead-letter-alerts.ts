@@ -1,8 +1,16 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { DeadLetterAlertConfig } from '../config';
-import type { deadLetterAlertGroup } from '../workflows';
-import { deadLetterGroupId, deadLetterReported, type DeadLetterReport } from '../workflows/contracts';
+import {
+  deadLetterGroupId,
+  deadLetterReported,
+  type AlertGroupInput,
+  type AlertGroupState,
+  type DeadLetterReport,
+} from '../workflows/contracts';
+
+/** The signature of deadLetterAlertGroup (src/workflows/dead-letter-alerts.ts), started here by name. */
+type AlertGroupWorkflow = (input: AlertGroupInput) => Promise<AlertGroupState>;
 
 /**
  * Reports a dead letter to the alert group of its (step, error type): signal-with-start, so the first report
@@ -20,16 +28,13 @@ export function createDeadLetterAlertActivities({
     async reportDeadLetter(report: DeadLetterReport): Promise<{ group: string }> {
       const { taskQueue } = Context.current().info;
       const group = deadLetterGroupId(taskQueue, report.step, report.errorType);
-      await client.workflow.signalWithStart<typeof deadLetterAlertGroup, [DeadLetterReport]>(
-        'deadLetterAlertGroup',
-        {
-          workflowId: group,
-          taskQueue,
-          args: [{ step: report.step, errorType: report.errorType, ...grouping }],
-          signal: deadLetterReported,
-          signalArgs: [report],
-        },
-      );
+      await client.workflow.signalWithStart<AlertGroupWorkflow, [DeadLetterReport]>('deadLetterAlertGroup', {
+        workflowId: group,
+        taskQueue,
+        args: [{ step: report.step, errorType: report.errorType, ...grouping }],
+        signal: deadLetterReported,
+        signalArgs: [report],
+      });
       return { group };
     },
   };

@@ -230,8 +230,7 @@ async function deadLetter(input: ProcessEventInput, failure: ActivityFailure): P
       ),
     ]);
   } else {
-    const { receivedAt: _, ...recorded } = letter;
-    await recordDeadLetter(recorded);
+    await recordDeadLetter(letter);
     markForWebUi();
     await alertTeam({
       alertKey: `dead-letter:${workflowId}:${runId}`,
