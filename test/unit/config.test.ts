@@ -49,13 +49,13 @@ describe('loadApiConfig', () => {
     expect(problems.some((p) => p.startsWith('WEBHOOK_SECRET'))).toBe(true);
   });
 
-  it('bounds slow clients with the HTTP_* timeouts, by default 10 s for headers and 30 s for a request', () => {
+  it('bounds slow clients with the HTTP_* timeouts (10 s for headers, 30 s for a request) and connections (1024) by default', () => {
     expect(loadApiConfig({ WEBHOOK_SECRET: 's' }).http).toEqual({
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 65_000,
       maxHeaderBytes: 16 * 1024,
-      maxConnections: 0,
+      maxConnections: 1024, // bounded by default
     });
     const http = loadApiConfig({
       WEBHOOK_SECRET: 's',
