@@ -29,5 +29,5 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
     node_modules/@temporalio/core-bridge/releases/*-windows-msvc
 COPY --from=build /app/dist ./dist
 USER node
-EXPOSE 3000 9464
+EXPOSE 3000 9462 9464
 CMD ["node", "dist/api/server.js"]

@@ -29,3 +29,26 @@ export function toTemporalLogger(logger: Logger): TemporalLogger {
     error: (message, meta) => write('ERROR', message, meta),
   };
 }
+
+/**
+ * Logs a client's connection state once per change (a warning when it goes, info when it is back), not once per
+ * reconnect attempt: an outage is one line, not thousands. Also handles the client's `error` events.
+ */
+export function logConnectionState(
+  client: {
+    on(event: 'error', listener: (err: Error) => void): unknown;
+    on(event: 'ready', listener: () => void): unknown;
+  },
+  logger: Logger,
+  downMessage: string,
+): void {
+  let down = false;
+  client.on('error', (err: Error) => {
+    if (!down) logger.warn({ reason: err.message }, downMessage);
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) logger.info('reachable again');
+    down = false;
+  });
+}

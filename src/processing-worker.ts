@@ -6,7 +6,7 @@ import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createActivities } from './activities';
 import type { WorkerConfig } from './config';
-import { toTemporalLogger, type Logger } from './logger';
+import { logConnectionState, toTemporalLogger, type Logger } from './logger';
 import { startWorkerMonitoring } from './monitoring';
 
 /** Once per process, before the first connection: the SDK logs through pino and exports its metrics. */
@@ -45,19 +45,10 @@ export async function createProcessingWorker(deps: {
   logger: Logger;
 }): Promise<ProcessingWorker> {
   const { config, connection, logger } = deps;
-  const redis = new Redis(config.redisUrl, { ...WORKER_REDIS_OPTIONS, lazyConnect: true });
-  await redis.connect();
-  // during an outage ioredis reconnects on its own and the activities retry: one line per state change, not an
-  // unhandled-error dump per reconnect attempt
-  let redisDown = false;
-  redis.on('error', (err: Error) => {
-    if (!redisDown) logger.warn({ reason: err.message }, 'redis unreachable: storage steps wait and retry');
-    redisDown = true;
-  });
-  redis.on('ready', () => {
-    if (redisDown) logger.info('redis reachable again');
-    redisDown = false;
-  });
+  // not awaited: a worker (re)started during a Redis outage must run, so that it alerts and its storage steps
+  // wait and retry; ioredis keeps reconnecting.
+  const redis = new Redis(config.redisUrl, WORKER_REDIS_OPTIONS);
+  logConnectionState(redis, logger, 'redis unreachable: storage steps wait and retry');
   const monitoring = startWorkerMonitoring({ config, redis, connection, logger });
   const prebuilt = existsSync(PREBUILT_BUNDLE);
   const worker = await Worker.create({

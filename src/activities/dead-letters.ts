@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RetentionConfig } from '../config';
 import type { VesperEvent } from '../workflows/contracts';
-import { classifyingStorageErrors } from './failures';
 import { redisKeys } from './redis-keys';
 
 export interface DeadLetterInput {
@@ -78,38 +77,37 @@ export async function closeDeadLetter(
 export function createDeadLetterActivities(redis: Redis, retention: RetentionConfig) {
   return {
     /** The dead-letter record, one per workflow ID; a later failure of a redriven run overwrites it. */
-    recordDeadLetter(input: DeadLetterInput): Promise<void> {
+    async recordDeadLetter(input: DeadLetterInput): Promise<void> {
       const key = redisKeys.deadLetter(input.workflowId);
       const failedAtMs = Date.parse(input.failedAt);
-      // one script, not MULTI: ioredis applies its command timeout to single commands only
-      return classifyingStorageErrors(async () => {
-        await redis.eval(
-          RECORD,
-          3,
-          key,
-          redisKeys.deadLettersOpen,
-          redisKeys.deadLettersAll,
-          String(failedAtMs),
-          input.workflowId,
-          String(Date.now() - retention.dataSeconds * 1000),
-          ...Object.entries({
-            status: 'open',
-            workflowId: input.workflowId,
-            runId: input.runId,
-            eventKey: input.eventKey,
-            eventType: input.event.type,
-            sessionId: input.event.data.sessionId ?? '',
-            step: input.step,
-            error: input.error,
-            errorType: input.errorType,
-            attempts: String(input.attempts),
-            retryState: input.retryState,
-            failedAt: input.failedAt,
-            receivedAt: input.receivedAt ?? '',
-            event: JSON.stringify(input.event),
-          }).flat(),
-        );
-      });
+      // one script, not MULTI: ioredis applies its command timeout to single commands only. Retried without a
+      // bound whatever the error (see RETRY_POLICIES.deadLetter): the run waits, Running, until it is written.
+      await redis.eval(
+        RECORD,
+        3,
+        key,
+        redisKeys.deadLettersOpen,
+        redisKeys.deadLettersAll,
+        String(failedAtMs),
+        input.workflowId,
+        String(Date.now() - retention.dataSeconds * 1000),
+        ...Object.entries({
+          status: 'open',
+          workflowId: input.workflowId,
+          runId: input.runId,
+          eventKey: input.eventKey,
+          eventType: input.event.type,
+          sessionId: input.event.data.sessionId ?? '',
+          step: input.step,
+          error: input.error,
+          errorType: input.errorType,
+          attempts: String(input.attempts),
+          retryState: input.retryState,
+          failedAt: input.failedAt,
+          receivedAt: input.receivedAt ?? '',
+          event: JSON.stringify(input.event),
+        }).flat(),
+      );
     },
 
     /** After a later run of the same event succeeded: its dead letter (if open) is resolved by that run. */
@@ -120,10 +118,7 @@ export function createDeadLetterActivities(redis: Redis, retention: RetentionCon
       workflowId: string;
       runId: string;
     }): Promise<{ resolved: boolean }> {
-      const resolved = await classifyingStorageErrors(() =>
-        closeDeadLetter(redis, workflowId, { status: 'resolved', runId }, retention),
-      );
-      return { resolved };
+      return { resolved: await closeDeadLetter(redis, workflowId, { status: 'resolved', runId }, retention) };
     },
   };
 }

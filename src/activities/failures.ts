@@ -32,21 +32,34 @@ export async function reportingAttempt<T>(body: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Redis refusals retrying cannot change: a key holding another type, a script failing on this data. */
-const PERMANENT_REDIS_ERROR = /^(WRONGTYPE|ERR user_script|ERR Error running script)/;
+/** Redis replies that say "not now": loading, busy, out of memory, read-only, a failover under way. */
+const UNAVAILABLE_REPLY =
+  /^(LOADING|BUSY|OOM|READONLY|MISCONF|TRYAGAIN|MASTERDOWN|CLUSTERDOWN|NOREPLICAS|ERR max number of clients)/;
+/** ioredis and the socket when Redis cannot be reached or does not answer in time. */
+const UNREACHABLE =
+  /Connection is closed|Command timed out|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/i;
 
 /**
- * Runs a Redis write so that a refusal retrying cannot change becomes a non-retryable StorageRejected (a dead
- * letter); everything else (connection refused, a command timeout, LOADING, OOM…) stays retryable: an outage.
+ * Runs a Redis write and says what its failure is, so the workflow knows whether to wait or to dead-letter:
+ * - Redis unreachable or saying "not now" → retryable StorageUnavailable: an outage, waited out without bound;
+ * - any other Redis refusal (WRONGTYPE, a failing script, a syntax error) → non-retryable StorageRejected;
+ * - anything else (a bug) is left as it is: retried by the local attempts, then a dead letter.
+ * Only the first line of Redis's message is kept (a script error can quote the script).
  */
 export async function classifyingStorageErrors<T>(body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (err) {
-    if (err instanceof Error && err.name === 'ReplyError' && PERMANENT_REDIS_ERROR.test(err.message)) {
-      const firstLine = err.message.split('\n')[0]?.slice(0, 160) ?? 'ReplyError';
+    if (!(err instanceof Error)) throw err;
+    const firstLine = err.message.split('\n')[0]?.slice(0, 160) ?? err.name;
+    if (err.name === 'ReplyError' && !UNAVAILABLE_REPLY.test(err.message))
       throw ApplicationFailure.nonRetryable(firstLine, FAILURE_TYPES.storageRejected);
-    }
+    if (
+      err.name === 'ReplyError' ||
+      err.name === 'MaxRetriesPerRequestError' ||
+      UNREACHABLE.test(err.message)
+    )
+      throw ApplicationFailure.retryable(firstLine, FAILURE_TYPES.storageUnavailable);
     throw err;
   }
 }

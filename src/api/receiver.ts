@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type { Client } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import type { ApiConfig } from '../config';
-import type { Logger } from '../logger';
+import { logConnectionState, type Logger } from '../logger';
 import { createAdminServer } from './admin';
 import { createApp } from './app';
 import { createHttpServer } from './http-server';
@@ -23,6 +23,11 @@ export interface ListeningReceiver {
   server: http.Server;
   /** /metrics and /readyz; undefined when ADMIN_PORT is 0. */
   admin: http.Server | undefined;
+  /**
+   * Resolves once both servers listen and Redis (where unusable events are kept) is connected; until then such an
+   * event gets 503 and its sender retries. For orchestration and tests; serving does not wait for it.
+   */
+  ready(): Promise<void>;
   /** Stops accepting, lets in-flight requests finish, then closes the receiver's Redis connection. */
   close(): Promise<void>;
 }
@@ -34,7 +39,7 @@ export function listenReceiver({ config, client, logger }: ReceiverDeps): Listen
     maxRetriesPerRequest: 1,
     commandTimeout: 2000,
   });
-  redis.on('error', (err: Error) => logger.warn({ reason: err.message }, 'redis connection problem'));
+  logConnectionState(redis, logger, 'redis unreachable: unusable events get 503 until it is back');
   const metrics = createApiMetrics();
   const app = createApp({
     webhookPath: config.webhookPath,
@@ -73,9 +78,20 @@ export function listenReceiver({ config, client, logger }: ReceiverDeps): Listen
     );
   }
   let closing: Promise<void> | undefined;
+  const listening = (s: http.Server) =>
+    s.listening ? Promise.resolve() : new Promise<void>((resolve) => s.once('listening', () => resolve()));
   return {
     server,
     admin,
+    async ready() {
+      await Promise.all([
+        listening(server),
+        admin && listening(admin),
+        redis.status === 'ready'
+          ? undefined
+          : new Promise<void>((resolve) => redis.once('ready', () => resolve())),
+      ]);
+    },
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

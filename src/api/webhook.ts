@@ -8,7 +8,7 @@ import { parseEvent } from './parse-event';
 import type { KeepRejected } from './rejected-events';
 import { SIGNATURE_HEADER, SignatureError, verifySignature } from './signature';
 import type { StartEvent } from './start-event';
-import { TEMPORAL_PAYLOAD_LIMIT_BYTES } from '../workflows/contracts';
+import { EVENT_INPUT_LIMIT_BYTES } from '../workflows/contracts';
 
 export interface WebhookDeps {
   webhookSecrets: readonly string[];
@@ -63,10 +63,10 @@ export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<v
 
   const eventKey = eventKeyOf(event, rawBody);
   const input = { eventKey, event, receivedAt };
-  if (Buffer.byteLength(JSON.stringify(input)) > TEMPORAL_PAYLOAD_LIMIT_BYTES) {
+  if (Buffer.byteLength(JSON.stringify(input)) > EVENT_INPUT_LIMIT_BYTES) {
     // a body inside the limit can still encode larger (`1e300` is 5 bytes in, 301 out): Temporal would refuse it
     // on every redelivery, so it is kept and refused for good
-    const reason = `the event encodes to more than Temporal's payload limit (${TEMPORAL_PAYLOAD_LIMIT_BYTES} bytes)`;
+    const reason = `the event encodes to more than Temporal's payload limit allows (${EVENT_INPUT_LIMIT_BYTES} bytes)`;
     const rejectedId = await keep(ctx, deps, reason, rawBody, receivedAt);
     deps.logger.warn({ outcome: 'too_large', rejectedId }, 'webhook too large for Temporal, kept');
     throw new HttpError(413, reason, {}, { rejectedId });

@@ -105,7 +105,8 @@ async function startFreshRun(ctx: OpsContext, letter: DeadLetter): Promise<strin
   const input: ProcessEventInput = {
     eventKey: letter.eventKey || letter.workflowId,
     event: letter.event,
-    receivedAt: letter.receivedAt || now,
+    // accepted now, for the processing-time metrics; the letter keeps the first arrival
+    receivedAt: now,
     resubmission: { deadLetterRunId: letter.runId, requestedAt: now },
   };
   try {

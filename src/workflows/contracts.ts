@@ -19,6 +19,8 @@ export const FAILURE_TYPES = {
   replyExpired: 'ReplyExpired',
   /** Redis refused a write for a reason retrying cannot change (a key of the wrong type, a failing script). */
   storageRejected: 'StorageRejected',
+  /** Redis unreachable, not answering in time, loading, out of memory, read-only…: an outage, waited out. */
+  storageUnavailable: 'StorageUnavailable',
   /** The run failed for good and its dead letter was recorded. */
   deadLettered: 'DeadLettered',
 } as const;
@@ -125,8 +127,12 @@ export interface ProcessEventResult {
   autoReply?: AutoReplyOutcome;
 }
 
-/** `not-a-phone-number`: the sender's JID is a LID or another address Vesper's send API cannot take. */
+/**
+ * `not-a-phone-number`: the sender's JID is a LID or another address Vesper's send API cannot take; `expired`: a
+ * later run of a dead-lettered message (redrive, resubmission) found the reply past AUTO_REPLY_MAX_AGE_SECONDS.
+ */
 export type AutoReplyOutcome =
+  | 'expired'
   | 'sent'
   | 'already-sent'
   | 'disabled'
@@ -140,6 +146,11 @@ export const MAX_EVENT_KEY_LENGTH = 512;
 
 /** Temporal refuses a payload over this (the server's `limit.blobSize.error` default, 2 MiB). */
 export const TEMPORAL_PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024;
+/**
+ * The largest workflow input the receiver starts: the payload limit less room for what the workflow adds to the
+ * event in its activities' inputs (the dead letter's step, error and times; a record's category).
+ */
+export const EVENT_INPUT_LIMIT_BYTES = TEMPORAL_PAYLOAD_LIMIT_BYTES - 64 * 1024;
 
 export interface EventKeyParts {
   type: string;

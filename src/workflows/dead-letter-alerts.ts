@@ -4,7 +4,6 @@ import {
   log,
   proxyActivities,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AlertActivities } from '../activities';
@@ -45,20 +44,26 @@ export async function deadLetterAlertGroup(input: AlertGroupInput): Promise<Aler
     state.latest = report;
   });
   const unreported = () => state.total > state.reported;
+  // checked inside every wait, so a long storm cannot outgrow the history (or the per-run signal limit)
+  const mustContinue = () => {
+    const { continueAsNewSuggested, historyLength } = workflowInfo();
+    return continueAsNewSuggested || historyLength > MAX_HISTORY_EVENTS;
+  };
+  const carryOn = () => continueAsNew<typeof deadLetterAlertGroup>({ ...input, state });
   for (;;) {
     if (!state.openedAt) {
-      await condition(unreported);
+      await condition(() => unreported() || mustContinue());
+      if (mustContinue()) return carryOn();
       state.openedAt = new Date().toISOString();
       await alert(input, state, 'opened');
     }
-    const { continueAsNewSuggested, historyLength } = workflowInfo();
-    if (continueAsNewSuggested || historyLength > MAX_HISTORY_EVENTS) {
-      await continueAsNew<typeof deadLetterAlertGroup>({ ...input, state });
-    }
-    if (await condition(unreported, input.windowSeconds * 1000)) {
+    const joined = await condition(() => unreported() || mustContinue(), input.windowSeconds * 1000);
+    if (mustContinue()) return carryOn();
+    if (joined) {
       // more joined: one update once the interval since the last alert has passed, whatever joins meanwhile
-      const since = Date.parse(state.lastAlertAt ?? state.openedAt);
-      await sleep(Math.max(0, since + input.updateSeconds * 1000 - Date.now()));
+      const due = Date.parse(state.lastAlertAt ?? state.openedAt) + input.updateSeconds * 1000;
+      const wait = due - Date.now();
+      if (wait > 0 && (await condition(mustContinue, wait))) return carryOn();
       await alert(input, state, 'updated');
       continue;
     }
@@ -105,9 +110,14 @@ function alertText(input: AlertGroupInput, state: AlertGroupState, kind: GroupAl
   const inspect = `Inspect: npm run dlq -- list --step ${input.step}`;
   const example = (r: DeadLetterReport | undefined) =>
     r ? `${r.eventType} ${r.workflowId}: ${r.error}` : '';
-  const quiet = `${Math.round(input.windowSeconds / 60)} min`;
+  const quiet =
+    input.windowSeconds < 120 ? `${input.windowSeconds} s` : `${Math.round(input.windowSeconds / 60)} min`;
+  const wayOut =
+    input.errorType === 'ReplyExpired'
+      ? 'the replies are too late to send: discard them (npm run dlq -- discard --all --step sendAutoReply --reason …), or resubmit to close them without a reply'
+      : `after the fix, resubmit them: npm run dlq -- resubmit --all --step ${input.step}`;
   if (kind === 'opened') {
-    return `Dead letters: ${what} (${example(state.firstUnreported)}). Further ones are grouped here until none arrive for ${quiet}. ${inspect}; after the fix, resubmit them: npm run dlq -- resubmit --all --step ${input.step}`;
+    return `Dead letters: ${what} (${example(state.firstUnreported)}). Further ones are grouped here until none arrive for ${quiet}. ${inspect}; ${wayOut}`;
   }
   if (kind === 'updated') {
     return `Dead letters still arriving: ${what}, ${state.total} since ${state.openedAt} (+${fresh}; latest ${example(state.latest)}). ${inspect}`;

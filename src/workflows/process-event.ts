@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancelledFailure,
   log,
   patched,
   proxyActivities,
@@ -9,7 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { RetryState } from '@temporalio/common';
+import { RetryState, TimeoutFailure } from '@temporalio/common';
 import type {
   AlertActivities,
   DeadLetterActivities,
@@ -22,6 +23,7 @@ import {
   SEARCH_ATTRIBUTES,
   UNKNOWN_TYPE_SPEC,
   type Handling,
+  type AutoReplyOutcome,
   type ProcessEventInput,
   type ProcessEventResult,
   type ProcessingSinks,
@@ -48,12 +50,14 @@ const PATCHES = {
   storageOutage: 'storage-waits-out-outages',
   /** 0.3: a dead letter joins its (step, error type) alert group instead of alerting on its own. */
   groupedAlerts: 'grouped-dead-letter-alerts',
+  /** 0.3: a disconnect's alert goes out beside the session's record, not after it (Redis may be down). */
+  disconnectAlert: 'disconnect-alert-beside-record',
 };
 
 /**
- * A storage step: local attempts first; when they are spent by anything but a failure retrying cannot fix (an
- * outage: attempts exhausted, timeouts), the same write as an ordinary activity that retries until Redis answers,
- * shown in the Web UI as a pending activity with its attempts and last failure.
+ * A storage step: local attempts first; when an outage spent them (see outage()), the same write as an ordinary
+ * activity that retries until Redis answers, shown in the Web UI as a pending activity with its attempts and last
+ * failure.
  */
 function stored<K extends 'saveMessage' | 'updateMessageStatus' | 'recordSessionState' | 'recordEvent'>(
   name: K,
@@ -64,9 +68,9 @@ function stored<K extends 'saveMessage' | 'updateMessageStatus' | 'recordSession
     try {
       return await call(localStorage);
     } catch (err) {
-      if (!patched(PATCHES.storageOutage)) throw err;
+      if (isCancellation(err) || !patched(PATCHES.storageOutage)) throw err;
       const failure = asActivityFailure(err, name);
-      if (cannotSucceed(failure)) throw failure;
+      if (!outage(failure)) throw failure;
       log.warn('storage outage: waiting as an ordinary activity', { step: name, error: failure.message });
       return await call(outageStorage);
     }
@@ -89,11 +93,21 @@ function asActivityFailure(err: unknown, activityType: string): ActivityFailure 
   return new ActivityFailure('Local activity failed', activityType, undefined, retryState, undefined, cause);
 }
 
-function cannotSucceed(failure: ActivityFailure): boolean {
+/**
+ * Whether the local attempts were spent by an outage, which the ordinary activity waits out: Redis unreachable
+ * or not answering (StorageUnavailable, see activities/failures.ts) or an attempt timing out. Anything else (a
+ * refusal, a bug) is a dead letter: visible, alerted, and resubmittable once fixed, never retried forever.
+ */
+function outage(failure: ActivityFailure): boolean {
   const cause = failure.cause;
+  if (cause instanceof TimeoutFailure) return true;
+  return cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.storageUnavailable;
+}
+
+function isCancellation(err: unknown): boolean {
   return (
-    cause instanceof ApplicationFailure &&
-    (cause.nonRetryable || RETRY_POLICIES.storage.retry.nonRetryableErrorTypes.some((t) => t === cause.type))
+    err instanceof CancelledFailure ||
+    (err instanceof ActivityFailure && err.cause instanceof CancelledFailure)
   );
 }
 
@@ -116,12 +130,20 @@ export async function processWhatsappEvent(input: ProcessEventInput): Promise<Pr
     if (err instanceof ActivityFailure) return deadLetter(input, err);
     throw err;
   }
-  const { runId, originalExecutionRunId, workflowId } = workflowInfo();
-  // a later run of a dead-lettered event closes its dead letter: a reset (redrive) gives the execution a new run
-  // ID; a resubmission (a fresh run of the stored event, even after the old run is past retention) says so
-  if (runId !== originalExecutionRunId || input.resubmission) await resolveDeadLetter({ workflowId, runId });
+  const { runId, workflowId } = workflowInfo();
+  if (isLaterRun(input)) await resolveDeadLetter({ workflowId, runId });
   metrics.eventFinished(finished(input, 'completed'));
   return result;
+}
+
+/**
+ * A later run of an event that may have a dead letter, which its success closes: a reset (redrive) gives the
+ * execution a new run ID; a resubmission (a fresh run of the stored event, even after the old run is past
+ * retention) says so in its input.
+ */
+function isLaterRun(input: ProcessEventInput): boolean {
+  const { runId, originalExecutionRunId } = workflowInfo();
+  return runId !== originalExecutionRunId || input.resubmission !== undefined;
 }
 
 /** What each kind of event does; the kinds come from the registry (event-types.ts). */
@@ -138,8 +160,13 @@ async function route(input: ProcessEventInput): Promise<ProcessEventResult> {
       await updateMessageStatus(input);
       return { eventKey, outcome: 'processed' };
     case 'record-session':
-      await recordSessionState(input);
-      if (event.type === 'session.disconnected') await alertTeam(sessionDisconnectedAlert(input));
+      if (event.type === 'session.disconnected' && patched(PATCHES.disconnectAlert)) {
+        // the alert must not wait for Redis: a disconnect during an outage is still news
+        await settledBoth(recordSessionState(input), alertTeam(sessionDisconnectedAlert(input)));
+      } else {
+        await recordSessionState(input);
+        if (event.type === 'session.disconnected') await alertTeam(sessionDisconnectedAlert(input));
+      }
       return { eventKey, outcome: 'processed' };
     case 'record': {
       const category = event.type.startsWith('group.') ? 'group' : 'unhandled';
@@ -160,8 +187,19 @@ function unhandled(handling: never): never {
   );
 }
 
-/** The auto-reply; when it fails for good, the contact's cooldown is given back before the dead letter. */
-async function replyOnce(input: ProcessEventInput) {
+/** Both steps run to their end; the first failure (in argument order) is thrown after. */
+async function settledBoth(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
+  for (const outcome of await Promise.allSettled([a, b])) {
+    if (outcome.status === 'rejected') throw outcome.reason;
+  }
+}
+
+/**
+ * The auto-reply; when it fails for good, the contact's cooldown is given back before the dead letter. A later
+ * run (redrive, resubmission) that finds the reply past AUTO_REPLY_MAX_AGE_SECONDS has nothing left to send: it
+ * completes with `expired`, closing the dead letter, instead of failing again forever.
+ */
+async function replyOnce(input: ProcessEventInput): Promise<AutoReplyOutcome> {
   try {
     return await sendAutoReply(input);
   } catch (err) {
@@ -171,6 +209,7 @@ async function replyOnce(input: ProcessEventInput) {
         log.warn('cooldown release failed', { eventKey: input.eventKey, error: String(releaseFailure) }),
       );
     }
+    if (isLaterRun(input) && failureType(err) === FAILURE_TYPES.replyExpired) return 'expired';
     throw err;
   }
 }
@@ -246,6 +285,11 @@ async function deadLetter(input: ProcessEventInput, failure: ActivityFailure): P
 
 function finished({ event, receivedAt }: ProcessEventInput, outcome: 'completed' | 'dead-lettered') {
   return { type: event.type, eventTimestamp: event.timestamp, receivedAt, outcome };
+}
+
+function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 /** Activities put `{ attempt }` in their failure details (see activities/failures.ts). */

@@ -13,11 +13,14 @@ import { loadWorkerConfig } from '../../src/config';
 import { startWorkerMonitoring } from '../../src/monitoring';
 import { TrendMonitor } from '../../src/monitoring/trend-alerts';
 import { getFreePort } from '../../scripts/lib/managed-process';
+import { eventKeyOf } from '../../src/api/event-key';
+import { createTemporalStarter } from '../../src/api/start-event';
+import { npmRun } from '../helpers/cli';
 import { receivedMessage } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
 import { OwnRedis } from '../helpers/own-redis';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
-import { parseMetrics } from '../helpers/processes';
+import { parseMetrics, startEntryPoints } from '../helpers/processes';
 import { until } from '../helpers/wait';
 
 let redis: OwnRedis;
@@ -66,28 +69,7 @@ describe('while Redis is down', () => {
         timestamp: new Date().toISOString(),
         data: { sessionId: uniqueId('s'), status: 'delivered' },
       });
-      await until('the opening alert', () => groupAlertsOf(handle.workflowId).length > 0, 30_000).catch(
-        async (e) => {
-          const d = await handle.describe();
-          console.log('DBG', JSON.stringify(d.raw.pendingActivities, null, 1).slice(0, 3000));
-          const h = await handle.fetchHistory();
-          console.log(
-            'DBG',
-            JSON.stringify(
-              h.events?.map((e) => [
-                e.eventType,
-                e.activityTaskScheduledEventAttributes?.activityType?.name,
-                e.activityTaskFailedEventAttributes?.failure?.message,
-                e.workflowExecutionFailedEventAttributes?.failure?.message,
-                e.workflowExecutionFailedEventAttributes?.failure?.stackTrace,
-              ]),
-              null,
-              0,
-            ),
-          );
-          throw e;
-        },
-      );
+      await until('the opening alert', () => groupAlertsOf(handle.workflowId).length > 0, 30_000);
       expect(groupAlertsOf(handle.workflowId)[0]?.body).toMatchObject({
         fields: {
           kind: 'dead-letter-group',
@@ -106,6 +88,61 @@ describe('while Redis is down', () => {
       await redis.up();
     }
   }, 90_000);
+
+  it('a disconnect is alerted at once too; the session record waits for Redis', async () => {
+    await redis.down();
+    try {
+      const session = uniqueId('s');
+      const handle = await p.start({
+        type: 'session.disconnected',
+        timestamp: new Date().toISOString(),
+        data: { sessionId: session, reason: 'phone offline' },
+      });
+      await until(
+        'the disconnect alert',
+        () => p.alerts.requests.some((r) => JSON.stringify(r.body).includes(session)),
+        30_000,
+      );
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await redis.up();
+      expect(await handle.result()).toMatchObject({ outcome: 'processed' });
+      expect(await p.redis.hget(redisKeys.session(session), 'status')).toBe('disconnected');
+    } finally {
+      await redis.up();
+    }
+  }, 90_000);
+
+  it('the worker entry point started while Redis is down runs, and alerts a dead letter', async () => {
+    await redis.down();
+    const entry = await startEntryPoints({
+      WEBHOOK_SECRET: 'a-secret',
+      REDIS_URL: redis.url,
+      ALERT_WEBHOOK_URL: `${p.alerts.url}/alerts`,
+      DEAD_LETTER_ALERT_WINDOW_SECONDS: '2',
+      DEAD_LETTER_ALERT_UPDATE_SECONDS: '2',
+    });
+    try {
+      const event = {
+        type: 'message.read',
+        timestamp: new Date().toISOString(),
+        data: { sessionId: uniqueId('s'), status: 'read' },
+      };
+      const eventKey = eventKeyOf(event, JSON.stringify(event));
+      await createTemporalStarter(p.env.client, {
+        taskQueue: entry.env.TEMPORAL_TASK_QUEUE ?? '',
+        timeoutMs: 5000,
+      })({
+        eventKey,
+        event,
+        receivedAt: new Date().toISOString(),
+      });
+      await until('the opening alert', () => groupAlertsOf(eventKey).length > 0, 60_000);
+      expect(entry.worker.running).toBe(true);
+    } finally {
+      await redis.up();
+      await entry.stop();
+    }
+  }, 120_000);
 
   it("the worker's /metrics still answers, with Redis marked down and its series NaN, not a stale 0", async () => {
     const port = await getFreePort();
@@ -179,6 +216,26 @@ describe('while Redis is down', () => {
     }
   });
 
+  it('a refusal retrying cannot change (WRONGTYPE) is a dead letter at once, not an outage to wait out', async () => {
+    await until('Redis ready', () => p.redis.status === 'ready');
+    const session = uniqueId('s');
+    await p.redis.set(redisKeys.message(session, 'M1'), 'not a hash');
+    const handle = await p.start(receivedMessage(session, 'M1'));
+    await expect(handle.result()).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/^saveMessage failed for good: WRONGTYPE/) },
+    });
+    expect(await p.redis.hgetall(redisKeys.deadLetter(handle.workflowId))).toMatchObject({
+      step: 'saveMessage',
+      errorType: 'StorageRejected',
+      attempts: '1',
+    });
+    const history = await handle.fetchHistory();
+    const scheduled = history.events?.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'saveMessage',
+    );
+    expect(scheduled).toEqual([]); // never handed to the outage activity
+  });
+
   it('a message waits as a pending saveMessage retried without bound (Web UI), then completes: no dead letter', async () => {
     await until('Redis ready', () => p.redis.status === 'ready');
     await redis.down();
@@ -233,8 +290,22 @@ describe('while Vesper answers 500', () => {
         errorType: 'ReplyExpired',
         status: 'open',
       });
+
+      // Vesper is back, but the reply is still too late: a resubmission completes without it, closing the letter
+      p.vesper.setFallback({ status: 200, body: { ok: true } });
+      const sends = p.vesper.requests.length;
+      const res = await npmRun('dlq', ['resubmit', handle.workflowId, '--wait'], {
+        REDIS_URL: redis.url,
+        TEMPORAL_TASK_QUEUE: p.worker.options.taskQueue,
+      });
+      expect(res.code, res.stdout + res.stderr).toBe(0);
+      expect(await p.env.client.workflow.getHandle(handle.workflowId).result()).toMatchObject({
+        autoReply: 'expired',
+      });
+      expect(await p.redis.hget(redisKeys.deadLetter(handle.workflowId), 'status')).toBe('resolved');
+      expect(p.vesper.requests.length).toBe(sends);
     } finally {
       p.vesper.setFallback({ status: 200, body: { ok: true } });
     }
-  }, 60_000);
+  }, 90_000);
 });

@@ -13,6 +13,7 @@ import { encodeKeyPart, type VesperEvent } from '../../src/workflows/contracts';
 import { statusEvent } from '../helpers/events';
 import { nowStamp } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
+import { until } from '../helpers/wait';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { post, startReceiverFor, type RunningReceiver } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
@@ -161,10 +162,17 @@ describe('Unicode end to end', () => {
     const refused = await send(received(sessionId, 'İkinci-mesaj', '905551234568@s.whatsapp.net'));
     const workflowId = refused.body.workflowId ?? '';
     await expect(resultOf(workflowId)).rejects.toThrow();
+    // its alert group opens with an alert naming it; the key is ASCII whatever the IDs hold
+    await until('the dead letter alert', () =>
+      p.alerts.requests.some(
+        (r) => (r.body as { fields?: { latestWorkflowId?: string } }).fields?.latestWorkflowId === workflowId,
+      ),
+    );
     const alert = p.alerts.requests.find(
-      (r) => (r.body as { fields?: { workflowId?: string } }).fields?.workflowId === workflowId,
+      (r) => (r.body as { fields?: { latestWorkflowId?: string } }).fields?.latestWorkflowId === workflowId,
     );
     expect(alert?.idempotencyKey).toMatch(/^sha256-[0-9a-f]{64}$/);
+    expect(JSON.stringify(alert?.body)).toContain(workflowId);
   });
 });
 

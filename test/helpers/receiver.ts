@@ -57,10 +57,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
     client: options.client,
     logger: options.logger ?? pino({ level: 'silent' }),
   });
-  const listening = (server: http.Server) =>
-    server.listening ? Promise.resolve() : new Promise((resolve) => server.once('listening', resolve));
+  await receiver.ready();
   const { server, admin } = receiver;
-  await Promise.all([listening(server), admin && listening(admin)]);
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: `${origin}/webhooks/whatsapp`,
