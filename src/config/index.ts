@@ -151,6 +151,7 @@ export interface OpsConfig {
    */
   webhookSettingsPath: string;
   retention: RetentionConfig;
+  rejectedRetentionSeconds: number;
 }
 
 function redisUrl(read: Reader): string {
@@ -215,6 +216,10 @@ function retention(read: Reader): RetentionConfig {
   return { dataSeconds: read.integer('DATA_RETENTION_SECONDS', 30 * DAY, 60, 3650 * DAY) };
 }
 
+function rejectedRetention(read: Reader): number {
+  return read.integer('REJECTED_RETENTION_SECONDS', 7 * DAY, 60, 3650 * DAY);
+}
+
 function adminListener(read: Reader, prefix: string, port: number): AdminListenerConfig {
   return {
     host: read.string(`${prefix}_HOST`, '127.0.0.1'),
@@ -252,7 +257,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     webhookSecrets: read.secrets('WEBHOOK_SECRET'),
     bodyLimitBytes: read.integer('WEBHOOK_BODY_LIMIT_BYTES', 1024 * 1024, 1, MAX_BODY_LIMIT_BYTES),
     admin: adminListener(read, 'ADMIN', 9462),
-    rejectedRetentionSeconds: read.integer('REJECTED_RETENTION_SECONDS', 7 * DAY, 60, 3650 * DAY),
+    rejectedRetentionSeconds: rejectedRetention(read),
     startTimeoutMs: read.integer('TEMPORAL_START_TIMEOUT_MS', 5000, 100, 60_000),
     eventWindow: eventWindow(read),
     temporal: temporalConfig(read),
@@ -322,5 +327,6 @@ export function loadOpsConfig(env: Env): OpsConfig {
     vesper: vesperConfig(read),
     webhookSettingsPath: settingsPath(read),
     retention: retention(read),
+    rejectedRetentionSeconds: rejectedRetention(read),
   });
 }
