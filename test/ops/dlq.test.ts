@@ -138,7 +138,7 @@ describe('npm run dlq', () => {
     expect((await npmRun('dlq', ['resubmit', workflowId], queue())).stdout).toContain(
       'the dead letter is resolved',
     );
-  });
+  }, 150_000);
 
   it('resubmit while the failed run is still within retention starts a fresh run beside it in the same ID', async () => {
     const workflowId = await deadLetter(uniqueId('s'), 'M1');
