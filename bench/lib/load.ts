@@ -20,12 +20,29 @@ export interface EventMix {
   ownEvery?: number;
 }
 
-export function makeEvents(count: number, secret: string, runId: string, mix: EventMix = {}): BenchEvent[] {
+/** When the events happened: the first one's time, and the gap between two (Vesper stamps events as they happen). */
+export interface EventTiming {
+  startMs?: number;
+  spacingMs?: number;
+}
+
+/**
+ * By default the events are spread over the ten minutes (at most a second apart) before now: live events, inside
+ * the receiver's acceptance window and young enough to be answered (AUTO_REPLY_MAX_AGE_SECONDS). A load sent at a
+ * known rate passes its own timing, so that each event is stamped when it is sent.
+ */
+export function makeEvents(
+  count: number,
+  secret: string,
+  runId: string,
+  mix: EventMix = {},
+  timing: EventTiming = {},
+): BenchEvent[] {
   const events: BenchEvent[] = [];
   const messages: string[] = [];
   const statusesSent: Record<string, number> = {};
-  // one second apart, ending now: live events, inside the receiver's acceptance window
-  const firstTs = Math.floor(Date.now() / 1000) - count;
+  const spacingMs = timing.spacingMs ?? Math.min(1000, 600_000 / count);
+  const startMs = timing.startMs ?? Date.now() - count * spacingMs;
   for (let i = 0; i < count; i++) {
     const earlier = events[Math.floor(i / 2)];
     if (i % 100 === 99 && earlier) {
@@ -35,7 +52,8 @@ export function makeEvents(count: number, secret: string, runId: string, mix: Ev
     const roll = i % 10;
     const session = `bench-${runId}`;
     let event: VesperEvent;
-    const ts = firstTs + i;
+    const at = new Date(Math.floor(startMs + i * spacingMs));
+    const ts = Math.floor(at.getTime() / 1000);
     if (roll < 6 || messages.length === 0) {
       const messageId = `M${runId}${i}`;
       messages.push(messageId);
@@ -43,7 +61,7 @@ export function makeEvents(count: number, secret: string, runId: string, mix: Ev
       const own = !group && !!mix.ownEvery && messages.length % mix.ownEvery === 0;
       event = {
         type: 'message.received',
-        timestamp: new Date(ts * 1000).toISOString(),
+        timestamp: at.toISOString(),
         data: {
           messageId,
           sessionId: session,
@@ -66,17 +84,17 @@ export function makeEvents(count: number, secret: string, runId: string, mix: Ev
       statusesSent[status] = (statusesSent[status] ?? 0) + 1;
       event = {
         type: `message.${status}`,
-        timestamp: new Date(ts * 1000).toISOString(),
+        timestamp: at.toISOString(),
         data: { messageId, sessionId: session, to: '905551234567@s.whatsapp.net', status, timestamp: ts },
       };
     } else {
       event = {
         type: i % 20 === 9 ? 'session.connected' : 'session.disconnected',
-        timestamp: new Date(ts * 1000).toISOString(),
+        timestamp: at.toISOString(),
         data: {
           sessionId: `${session}-s${i}`,
           reason: 'phone_offline',
-          lastSeen: new Date(ts * 1000).toISOString(),
+          lastSeen: at.toISOString(),
         },
       };
     }

@@ -43,7 +43,11 @@ export async function runChaos(
   });
   let passed = false;
   try {
-    const events = makeEvents(options.events, stack.webhookSecret, `chaos${options.seed}`, MIX);
+    // each event stamped when the sender is to send it, as Vesper stamps events as they happen
+    const events = makeEvents(options.events, stack.webhookSecret, `chaos${options.seed}`, MIX, {
+      startMs: Date.now(),
+      spacingMs: 1000 / options.ratePerSecond,
+    });
     const expected = expectationsOf(events);
     log(
       `seed ${options.seed}: ${events.length} events (${expected.distinct.length} distinct) at ${options.ratePerSecond}/s; faults at events ${plan.map((f) => `${f.kind}@${f.atEvent}`).join(', ') || 'none'}`,
