@@ -40,15 +40,16 @@ export function logConnectionState(
     on(event: 'ready', listener: () => void): unknown;
   },
   logger: Logger,
+  name: string,
   downMessage: string,
 ): void {
   let down = false;
   client.on('error', (err: Error) => {
-    if (!down) logger.warn({ reason: err.message }, downMessage);
+    if (!down) logger.warn({ reason: err.message }, `${name} unreachable: ${downMessage}`);
     down = true;
   });
   client.on('ready', () => {
-    if (down) logger.info('reachable again');
+    if (down) logger.info(`${name} reachable again`);
     down = false;
   });
 }

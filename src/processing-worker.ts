@@ -31,7 +31,11 @@ const PREBUILT_BUNDLE = path.join(__dirname, 'workflow-bundle.js');
  * The activities' Redis client: a command that gets no answer fails after 5 s (below the storage steps' 10 s
  * start-to-close timeout), so a stalled Redis costs an attempt, not an attempt still running beside its retry.
  */
-export const WORKER_REDIS_OPTIONS: RedisOptions = { commandTimeout: 5000 };
+export const WORKER_REDIS_OPTIONS: RedisOptions = {
+  commandTimeout: 5000,
+  // after a failover the connection may still point at the demoted replica: reconnect instead of waiting forever
+  reconnectOnError: (err) => err.message.startsWith('READONLY'),
+};
 
 export interface ProcessingWorker {
   worker: Worker;
@@ -48,7 +52,7 @@ export async function createProcessingWorker(deps: {
   // not awaited: a worker (re)started during a Redis outage must run, so that it alerts and its storage steps
   // wait and retry; ioredis keeps reconnecting.
   const redis = new Redis(config.redisUrl, WORKER_REDIS_OPTIONS);
-  logConnectionState(redis, logger, 'redis unreachable: storage steps wait and retry');
+  logConnectionState(redis, logger, 'redis', 'storage steps wait and retry');
   const monitoring = startWorkerMonitoring({ config, redis, connection, logger });
   const prebuilt = existsSync(PREBUILT_BUNDLE);
   const worker = await Worker.create({

@@ -96,13 +96,19 @@ export function chaosOptionsFromEnv(env: NodeJS.ProcessEnv): ChaosOptions {
     redisOutages: int('CHAOS_REDIS_OUTAGES', d.redisOutages, 0, 5),
     redisOutageSeconds: int('CHAOS_REDIS_OUTAGE_SECONDS', d.redisOutageSeconds, 1, 7200),
     vesperOutages: int('CHAOS_VESPER_OUTAGES', d.vesperOutages, 0, 5),
-    vesperOutageSeconds: int('CHAOS_VESPER_OUTAGE_SECONDS', d.vesperOutageSeconds, 1, 7200),
+    // at most 50 min: the stack runs the product's AUTO_REPLY_MAX_AGE_SECONDS (1 h), past which replies are given up
+    vesperOutageSeconds: int('CHAOS_VESPER_OUTAGE_SECONDS', d.vesperOutageSeconds, 1, 3000),
     restartDelaySeconds: int('CHAOS_RESTART_DELAY_SECONDS', d.restartDelaySeconds, 0, 120),
     redisAppendfsync: appendfsync === 'always' ? 'always' : 'everysec',
     drainTimeoutSeconds: int('CHAOS_DRAIN_TIMEOUT_SECONDS', d.drainTimeoutSeconds, 10, 7200),
     senderGiveUpSeconds: int('CHAOS_SENDER_GIVE_UP_SECONDS', d.senderGiveUpSeconds, 5, 3600),
     entry: 'dist',
   };
+  // the stack runs the product's AUTO_REPLY_MAX_AGE_SECONDS (1 h): a longer outage would rightly expire replies
+  if (options.vesperOutageSeconds > 3000)
+    problems.push(
+      'CHAOS_VESPER_OUTAGE_SECONDS must stay below 3000: replies older than an hour are given up',
+    );
   if (problems.length > 0) throw new Error(`invalid chaos settings:\n  ${problems.join('\n  ')}`);
   return options;
 }

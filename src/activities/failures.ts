@@ -32,9 +32,14 @@ export async function reportingAttempt<T>(body: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Redis replies that say "not now": loading, busy, out of memory, read-only, a failover under way. */
+/**
+ * Redis replies that say "not now" or "not like this, for anyone": loading, busy, out of memory, read-only, a
+ * failover under way, and what a deployment gets wrong for every event alike (a password, an ACL, protected
+ * mode, a cluster redirection). One alert for the whole deployment (the error-rate trend), not a dead letter per
+ * event; the runs go on once it is fixed.
+ */
 const UNAVAILABLE_REPLY =
-  /^(LOADING|BUSY|OOM|READONLY|MISCONF|TRYAGAIN|MASTERDOWN|CLUSTERDOWN|NOREPLICAS|ERR max number of clients)/;
+  /^(LOADING|BUSY|OOM|READONLY|MISCONF|TRYAGAIN|MASTERDOWN|CLUSTERDOWN|NOREPLICAS|ERR max number of clients|NOAUTH|WRONGPASS|NOPERM|DENIED|MOVED|ASK|CROSSSLOT)\b/;
 /** ioredis and the socket when Redis cannot be reached or does not answer in time. */
 const UNREACHABLE =
   /Connection is closed|Command timed out|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/i;

@@ -39,7 +39,7 @@ export function listenReceiver({ config, client, logger }: ReceiverDeps): Listen
     maxRetriesPerRequest: 1,
     commandTimeout: 2000,
   });
-  logConnectionState(redis, logger, 'redis unreachable: unusable events get 503 until it is back');
+  logConnectionState(redis, logger, 'redis', 'unusable events get 503 until it is back');
   const metrics = createApiMetrics();
   const app = createApp({
     webhookPath: config.webhookPath,

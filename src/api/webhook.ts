@@ -64,7 +64,7 @@ export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<v
   const eventKey = eventKeyOf(event, rawBody);
   const input = { eventKey, event, receivedAt };
   if (Buffer.byteLength(JSON.stringify(input)) > EVENT_INPUT_LIMIT_BYTES) {
-    // a body inside the limit can still encode larger (`1e300` is 5 bytes in, 301 out): Temporal would refuse it
+    // a body inside the limit can still encode larger (`1e20` is 4 bytes in, 21 out): Temporal would refuse it
     // on every redelivery, so it is kept and refused for good
     const reason = `the event encodes to more than Temporal's payload limit allows (${EVENT_INPUT_LIMIT_BYTES} bytes)`;
     const rejectedId = await keep(ctx, deps, reason, rawBody, receivedAt);

@@ -15,7 +15,12 @@ import {
 } from './contracts';
 import { RETRY_POLICIES } from './retry-policies';
 
-const { alertTeam } = proxyActivities<AlertActivities>(RETRY_POLICIES.alerting);
+// bounded tighter than elsewhere: a group must not sit in one alert's retries while a storm's reports pile up in
+// its history (continue-as-new is checked between alerts)
+const { alertTeam } = proxyActivities<AlertActivities>({
+  ...RETRY_POLICIES.alerting,
+  scheduleToCloseTimeout: '5 minutes',
+});
 
 /** Enough to recognise a report repeated by its activity's retry, small enough to carry over continue-as-new. */
 const REMEMBERED_MEMBERS = 500;
@@ -114,7 +119,7 @@ function alertText(input: AlertGroupInput, state: AlertGroupState, kind: GroupAl
     input.windowSeconds < 120 ? `${input.windowSeconds} s` : `${Math.round(input.windowSeconds / 60)} min`;
   const wayOut =
     input.errorType === 'ReplyExpired'
-      ? 'the replies are too late to send: discard them (npm run dlq -- discard --all --step sendAutoReply --reason …), or resubmit to close them without a reply'
+      ? 'the replies are too late to send: resubmit them, which closes each without a reply (npm run dlq -- resubmit --all --step sendAutoReply), or discard one by one'
       : `after the fix, resubmit them: npm run dlq -- resubmit --all --step ${input.step}`;
   if (kind === 'opened') {
     return `Dead letters: ${what} (${example(state.firstUnreported)}). Further ones are grouped here until none arrive for ${quiet}. ${inspect}; ${wayOut}`;

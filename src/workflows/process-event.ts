@@ -187,11 +187,13 @@ function unhandled(handling: never): never {
   );
 }
 
-/** Both steps run to their end; the first failure (in argument order) is thrown after. */
+/** Both steps run to their end; the first failure (in argument order) is thrown after, a second one logged. */
 async function settledBoth(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
-  for (const outcome of await Promise.allSettled([a, b])) {
-    if (outcome.status === 'rejected') throw outcome.reason;
-  }
+  const failures = (await Promise.allSettled([a, b])).flatMap((o) =>
+    o.status === 'rejected' ? [o.reason] : [],
+  );
+  if (failures[1] !== undefined) log.error('second step failed too', { error: String(failures[1]) });
+  if (failures[0] !== undefined) throw failures[0];
 }
 
 /**

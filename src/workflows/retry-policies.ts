@@ -10,6 +10,9 @@
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { FAILURE_TYPES } from './contracts';
 
+/** Errors a storage step raises only through a bug (outages are typed StorageUnavailable, activities/failures.ts). */
+const JS_ERRORS = ['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError'];
+
 /** What retrying a Redis write cannot fix. */
 const STORAGE_NON_RETRYABLE = [FAILURE_TYPES.invalidEvent, FAILURE_TYPES.storageRejected];
 
@@ -38,8 +41,9 @@ export const RETRY_POLICIES = {
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
       maximumInterval: '1 minute',
-      // no maximumAttempts: unlimited
-      nonRetryableErrorTypes: STORAGE_NON_RETRYABLE,
+      // no maximumAttempts: unlimited. Outages arrive typed StorageUnavailable; a plain JavaScript error here is a
+      // bug, which waiting cannot fix: a dead letter
+      nonRetryableErrorTypes: [...STORAGE_NON_RETRYABLE, ...JS_ERRORS],
     },
   },
   /**

@@ -21,6 +21,9 @@ const keys = {
   rejected: rejectedKeys.record(rejected),
   resolvedLetter: redisKeys.deadLetter(`message.received:${session}:M2`),
   openLetter: redisKeys.deadLetter(`message.received:${session}:M3`),
+  // the 0.1 layout, never migrated
+  oldMessage: `wa:msg:${session}:M0`,
+  oldOpenLetter: `wa:dlq:message.received:${session}:M9`,
 };
 
 beforeAll(async () => {
@@ -32,6 +35,8 @@ beforeAll(async () => {
   await redis.hset(keys.rejected, { body: '{"text":"my number is 905551234567"}' });
   await redis.hset(keys.resolvedLetter, { status: 'resolved', workflowId: 'x' });
   await redis.hset(keys.openLetter, { status: 'open', workflowId: 'y' });
+  await redis.hset(keys.oldMessage, { text: 'eski mesaj' });
+  await redis.hset(keys.oldOpenLetter, { status: 'open', workflowId: 'z' });
 });
 afterAll(async () => {
   await redis.del(...Object.values(keys));
@@ -53,7 +58,14 @@ describe('npm run retention', () => {
 
     const applied = await npmRun('retention', ['apply']);
     expect(applied.code, applied.stderr).toBe(0);
-    for (const key of [keys.message, keys.history, keys.state, keys.event, keys.resolvedLetter]) {
+    for (const key of [
+      keys.message,
+      keys.history,
+      keys.state,
+      keys.event,
+      keys.resolvedLetter,
+      keys.oldMessage,
+    ]) {
       const ttl = await redis.ttl(key);
       expect({ key, ok: ttl > 30 * DAY - 60 && ttl <= 30 * DAY }).toEqual({ key, ok: true });
     }
@@ -61,5 +73,8 @@ describe('npm run retention', () => {
     expect(rejectedTtl).toBeGreaterThan(7 * DAY - 60);
     expect(rejectedTtl).toBeLessThanOrEqual(7 * DAY);
     expect(await redis.ttl(keys.openLetter)).toBe(-1);
+    expect(await redis.ttl(keys.oldOpenLetter)).toBe(-1);
+    // the indexes of 0.1 (wa:dlq:open, wa:dlq:all) are sorted sets, not letters: left alone
+    expect(await redis.ttl('wa:dlq:open')).toBeLessThan(0);
   });
 });
