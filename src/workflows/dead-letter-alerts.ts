@@ -16,7 +16,7 @@ import {
 import { RETRY_POLICIES } from './retry-policies';
 
 // bounded tighter than elsewhere: a group must not sit in one alert's retries while a storm's reports pile up in
-// its history (continue-as-new is checked between alerts)
+// its history (continue-as-new is checked in every wait, not during an alert)
 const { alertTeam } = proxyActivities<AlertActivities>({
   ...RETRY_POLICIES.alerting,
   scheduleToCloseTimeout: '5 minutes',
