@@ -3,8 +3,8 @@ import type http from 'node:http';
 import type { Client } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import type { ApiConfig } from '../config';
+import { createAdminServer } from '../admin-server';
 import { logConnectionState, type Logger } from '../logger';
-import { createAdminServer } from './admin';
 import { createApp } from './app';
 import { createHttpServer } from './http-server';
 import { createLegacyRunFinder } from './legacy-keys';
@@ -66,10 +66,13 @@ export function listenReceiver({ config, client, logger }: ReceiverDeps): Listen
   );
   let admin: http.Server | undefined;
   if (config.admin.port > 0) {
-    admin = createAdminServer({
-      metrics,
-      checkReady: cachedReadiness(createReadinessCheck(client, config.temporal.namespace, redis)),
-    });
+    admin = createAdminServer(
+      {
+        metrics: async () => ({ type: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+        readiness: cachedReadiness(createReadinessCheck(client, config.temporal.namespace, redis)),
+      },
+      logger,
+    );
     admin.listen(config.admin.port, config.admin.host, () =>
       logger.info(
         { url: `http://${config.admin.host}:${config.admin.port}` },
