@@ -55,7 +55,7 @@ export async function classifyingStorageErrors<T>(body: () => Promise<T>): Promi
   try {
     return await body();
   } catch (err) {
-    if (!(err instanceof Error)) throw err;
+    if (!(err instanceof Error) || err instanceof ApplicationFailure) throw err;
     const firstLine = err.message.split('\n')[0]?.slice(0, 160) ?? err.name;
     if (err.name === 'ReplyError' && !UNAVAILABLE_REPLY.test(err.message))
       throw ApplicationFailure.nonRetryable(firstLine, FAILURE_TYPES.storageRejected);

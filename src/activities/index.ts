@@ -6,7 +6,7 @@ import { createAlertActivities } from './alerts';
 import { createAutoReplyActivities } from './auto-reply';
 import { createDeadLetterAlertActivities } from './dead-letter-alerts';
 import { createDeadLetterActivities } from './dead-letters';
-import { reportingAttempt } from './failures';
+import { classifyingStorageErrors, reportingAttempt } from './failures';
 import { createMessageActivities } from './messages';
 import { createSessionAndEventActivities } from './sessions-and-events';
 
@@ -20,14 +20,24 @@ export interface ActivityDeps {
 
 /** Activities close over injected clients: the worker passes real ones, tests pass their own. */
 export function createActivities({ redis, client, config, logger }: ActivityDeps) {
-  return withAttemptReporting({
-    ...createMessageActivities(redis, config.retention),
-    ...createAutoReplyActivities({ redis, vesper: config.vesper, autoReply: config.autoReply }),
-    ...createAlertActivities({ redis, alertWebhookUrl: config.alertWebhookUrl, logger }),
-    ...createSessionAndEventActivities(redis, config.retention),
-    ...createDeadLetterActivities(redis, config.retention),
-    ...createDeadLetterAlertActivities({ client, grouping: config.deadLetterAlerts }),
-  });
+  // the storage steps say whether a failure is an outage (waited out) or a refusal (a dead letter)
+  const storage = around(
+    {
+      ...createMessageActivities(redis, config.retention),
+      ...createSessionAndEventActivities(redis, config.retention),
+    },
+    classifyingStorageErrors,
+  );
+  return around(
+    {
+      ...storage,
+      ...createAutoReplyActivities({ redis, vesper: config.vesper, autoReply: config.autoReply }),
+      ...createAlertActivities({ redis, alertWebhookUrl: config.alertWebhookUrl, logger }),
+      ...createDeadLetterActivities(redis, config.retention),
+      ...createDeadLetterAlertActivities({ client, grouping: config.deadLetterAlerts }),
+    },
+    reportingAttempt,
+  );
 }
 
 export type Activities = ReturnType<typeof createActivities>;
@@ -41,13 +51,15 @@ export type AlertActivities = ReturnType<typeof createAlertActivities> &
   ReturnType<typeof createDeadLetterAlertActivities>;
 export type DeadLetterActivities = ReturnType<typeof createDeadLetterActivities>;
 
+/** Each activity run inside `wrapper` (e.g. reportingAttempt), with the same signature. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any activity signature
-function withAttemptReporting<T extends Record<string, (...args: any[]) => Promise<unknown>>>(
+function around<T extends Record<string, (...args: any[]) => Promise<unknown>>>(
   activities: T,
+  wrapper: (body: () => Promise<unknown>) => Promise<unknown>,
 ): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(activities)) {
-    wrapped[name] = (...args: unknown[]) => reportingAttempt(() => fn(...args));
+    wrapped[name] = (...args: unknown[]) => wrapper(() => fn(...args));
   }
   return wrapped as T;
 }

@@ -8,7 +8,6 @@ import {
   type VesperEvent,
 } from '../workflows/contracts';
 import type { RetentionConfig } from '../config';
-import { classifyingStorageErrors } from './failures';
 import { redisKeys } from './redis-keys';
 
 /**
@@ -86,17 +85,15 @@ export function createMessageActivities(redis: Redis, retention: RetentionConfig
         receivedAt,
       };
       // one script, not MULTI: ioredis applies its command timeout to single commands only
-      await classifyingStorageErrors(() =>
-        redis.eval(
-          SAVE_MESSAGE,
-          2,
-          redisKeys.message(sessionId, messageId),
-          redisKeys.sessionMessages(sessionId),
-          String(epochSeconds(event)),
-          messageId,
-          ttl,
-          ...Object.entries(fields).flat(),
-        ),
+      await redis.eval(
+        SAVE_MESSAGE,
+        2,
+        redisKeys.message(sessionId, messageId),
+        redisKeys.sessionMessages(sessionId),
+        String(epochSeconds(event)),
+        messageId,
+        ttl,
+        ...Object.entries(fields).flat(),
       );
     },
 
@@ -107,20 +104,18 @@ export function createMessageActivities(redis: Redis, retention: RetentionConfig
       const at = epochSeconds(event);
       const error = str(event.data.error) || str(event.data.reason);
       const entry = JSON.stringify({ status, at, eventKey, ...(error ? { error } : {}) });
-      const applied = await classifyingStorageErrors(() =>
-        redis.eval(
-          APPLY_STATUS,
-          3,
-          redisKeys.message(sessionId, messageId),
-          redisKeys.messageHistory(sessionId, messageId),
-          redisKeys.messageStatusEvents(sessionId, messageId),
-          eventKey,
-          status,
-          String(at),
-          entry,
-          error,
-          ttl,
-        ),
+      const applied = await redis.eval(
+        APPLY_STATUS,
+        3,
+        redisKeys.message(sessionId, messageId),
+        redisKeys.messageHistory(sessionId, messageId),
+        redisKeys.messageStatusEvents(sessionId, messageId),
+        eventKey,
+        status,
+        String(at),
+        entry,
+        error,
+        ttl,
       );
       return { applied: applied === 1 };
     },

@@ -2,7 +2,6 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import { FAILURE_TYPES, type ProcessEventInput } from '../workflows/contracts';
 import type { RetentionConfig } from '../config';
-import { classifyingStorageErrors } from './failures';
 import { str } from './messages';
 import { redisKeys } from './redis-keys';
 
@@ -51,19 +50,17 @@ export function createSessionAndEventActivities(redis: Redis, retention: Retenti
           FAILURE_TYPES.invalidEvent,
         );
       const at = Date.parse(event.timestamp);
-      const applied = await classifyingStorageErrors(() =>
-        redis.eval(
-          APPLY_SESSION_STATE,
-          1,
-          redisKeys.session(sessionId),
-          String(Number.isFinite(at) ? at : 0),
-          event.type === 'session.connected' ? 'connected' : 'disconnected',
-          str(reason),
-          str(lastSeen),
-          eventKey,
-          event.timestamp,
-          ttl,
-        ),
+      const applied = await redis.eval(
+        APPLY_SESSION_STATE,
+        1,
+        redisKeys.session(sessionId),
+        String(Number.isFinite(at) ? at : 0),
+        event.type === 'session.connected' ? 'connected' : 'disconnected',
+        str(reason),
+        str(lastSeen),
+        eventKey,
+        event.timestamp,
+        ttl,
       );
       return { applied: applied === 1 };
     },
@@ -73,7 +70,7 @@ export function createSessionAndEventActivities(redis: Redis, retention: Retenti
       const record = JSON.stringify({ eventKey, receivedAt, category, event });
       const keys = [redisKeys.event(eventKey), redisKeys.eventsByType(event.type)];
       if (category === 'unhandled') keys.push(redisKeys.unhandledEvents);
-      await classifyingStorageErrors(() => redis.eval(RECORD_ONCE, keys.length, ...keys, record, ttl));
+      await redis.eval(RECORD_ONCE, keys.length, ...keys, record, ttl);
     },
   };
 }
