@@ -1,14 +1,34 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Three tiers. `npm test` runs them all (as CI does); `npm run test:unit` runs the first alone, for the edit loop.
+ * - unit: pure modules and the receiver app through `app.callback()`; no server, no port, seconds.
+ * - integration: the real stack; one Temporal dev server and one Redis for the whole run (global setup), tests
+ *   isolated by task queue and IDs.
+ * - chaos: the shortened chaos runs, each with its own dev server and Redis, since they break them.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
-    // one Temporal dev server and one Redis for the whole run; tests isolate by task queue and IDs
-    globalSetup: ['test/global-setup.ts'],
     // the Temporal worker's native core is happiest in child processes, not worker threads
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/http/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/unit/**', 'test/http/**', 'test/chaos/**'],
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+      { extends: true, test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'] } },
+    ],
   },
 });
