@@ -2,7 +2,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadApiConfig, loadOpsConfig, loadWorkerConfig } from '../../src/config';
+import { ConfigError, loadApiConfig, loadOpsConfig, loadWorkerConfig, type Env } from '../../src/config';
+
+/** The problems a load reports; fails the test if it loads. */
+function problemsOf(load: (env: Env) => unknown, env: Env): string[] {
+  try {
+    load(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
 
 describe('loadApiConfig', () => {
   it('fills in defaults around the one required secret', () => {
@@ -45,8 +56,46 @@ describe('loadApiConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const { problems } = error as ConfigError;
     expect(problems).toHaveLength(5);
-    expect(problems.join('\n')).toMatch(/PORT.*WEBHOOK_PATH|WEBHOOK_PATH[\s\S]*PORT/);
-    expect(problems.some((p) => p.startsWith('WEBHOOK_SECRET'))).toBe(true);
+    for (const name of ['PORT', 'WEBHOOK_PATH', 'LOG_LEVEL', 'WEBHOOK_BODY_LIMIT_BYTES', 'WEBHOOK_SECRET'])
+      expect(problems.filter((p) => p.startsWith(`${name} `))).toHaveLength(1);
+  });
+
+  it('reports a bad integer, URL, enum, missing secret and cross-field rule in one error, each naming its variable', () => {
+    const problems = problemsOf(loadApiConfig, {
+      PORT: 'eighty',
+      REDIS_URL: 'localhost:6379',
+      LOG_LEVEL: 'loud',
+      HTTP_HEADERS_TIMEOUT_MS: '5000',
+      HTTP_REQUEST_TIMEOUT_MS: '4000',
+    });
+    expect(problems.sort()).toEqual([
+      'HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+      'PORT must be a whole number from 0 to 65535 (got "eighty")',
+      'REDIS_URL must start with redis:// or rediss://',
+      'WEBHOOK_SECRET (or WEBHOOK_SECRET_FILE) must hold at least one secret',
+    ]);
+  });
+
+  it('never puts a secret, or a URL that may hold one, in the message', () => {
+    const api = problemsOf(loadApiConfig, {
+      WEBHOOK_SECRET: 'sekrit-1',
+      REDIS_URL: 'http://:sekrit-2@redis',
+      PORT: 'x',
+    });
+    const worker = problemsOf(loadWorkerConfig, {
+      VESPER_API_KEY: 'vsp sekrit-3',
+      VESPER_API_URL: 'ftp://sekrit-4@vesper',
+      ALERT_WEBHOOK_URL: 'hooks.slack.com/services/T0/B0/sekrit-5',
+    });
+    expect([...api, ...worker].map((p) => p.split(' ')[0]).sort()).toEqual([
+      'ALERT_WEBHOOK_URL',
+      'PORT',
+      'REDIS_URL',
+      'VESPER_API_KEY',
+      'VESPER_API_URL',
+    ]);
+    expect([...api, ...worker].join('\n')).not.toMatch(/sekrit/);
   });
 
   it('bounds slow clients with the HTTP_* timeouts (10 s for headers, 30 s for a request) and connections (1024) by default', () => {
@@ -89,6 +138,27 @@ describe('loadWorkerConfig', () => {
     expect(() => loadWorkerConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL/);
     expect(loadWorkerConfig({}).redisUrl).toBe('redis://127.0.0.1:6390');
   });
+
+  it('requires VESPER_API_KEY once AUTO_REPLY_TEXT is set, and keeps only the digits of OWN_NUMBERS', () => {
+    expect(() => loadWorkerConfig({ AUTO_REPLY_TEXT: 'Thanks!' })).toThrow(
+      /VESPER_API_KEY must be set when AUTO_REPLY_TEXT is/,
+    );
+    const { autoReply } = loadWorkerConfig({
+      AUTO_REPLY_TEXT: ' Thanks! ',
+      VESPER_API_KEY: 'vsp_key',
+      OWN_NUMBERS: '+90 555 987 65 43, ,905551112233',
+    });
+    expect(autoReply).toMatchObject({ text: 'Thanks!', ownNumbers: ['905559876543', '905551112233'] });
+  });
+
+  it('strips trailing slashes from URLs and treats an empty value as unset', () => {
+    const config = loadWorkerConfig({ VESPER_API_URL: 'https://vesper.test/api//', ALERT_WEBHOOK_URL: '  ' });
+    expect(config.vesper.apiUrl).toBe('https://vesper.test/api');
+    expect(config.alertWebhookUrl).toBeUndefined();
+    expect(() => loadWorkerConfig({ ERROR_RATE_THRESHOLD: '1.5' })).toThrow(
+      'ERROR_RATE_THRESHOLD must be a number from 0 to 1 (got "1.5")',
+    );
+  });
 });
 
 describe('Vesper API settings', () => {
@@ -98,5 +168,16 @@ describe('Vesper API settings', () => {
     expect(() => loadWorkerConfig({ VESPER_API_KEY: 'vsp_ключ' })).toThrow(
       /VESPER_API_KEY must be printable ASCII/,
     );
+  });
+});
+
+describe('loadOpsConfig', () => {
+  it('signs with the dev secret while WEBHOOK_SECRET is unset, and refuses one that holds none', () => {
+    expect(loadOpsConfig({}).webhookSecrets).toEqual(['dev-secret-change-me']);
+    expect(loadOpsConfig({ WEBHOOK_SECRET: 'b,a' }).webhookSecrets).toEqual(['b', 'a']);
+    expect(() => loadOpsConfig({ WEBHOOK_SECRET: ' , ' })).toThrow(
+      /WEBHOOK_SECRET \(or WEBHOOK_SECRET_FILE\) must hold at least one secret/,
+    );
+    expect(loadOpsConfig({ PORT: '8080', WEBHOOK_PATH: '/in' }).webhookUrl).toBe('http://localhost:8080/in');
   });
 });
