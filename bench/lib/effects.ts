@@ -1,6 +1,6 @@
 /** When each event's effects are visible in Redis: the moment "processed" means for all three systems alike. */
 import type { Redis } from 'ioredis';
-import { redisKeys } from '../../src/activities/redis-keys';
+import { redisKeys } from '../../src/redis-keys';
 import type { BenchEvent } from './load';
 
 function probe(redis: Redis, e: BenchEvent) {

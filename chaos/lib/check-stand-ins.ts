@@ -5,7 +5,7 @@
  * is a duplicate. The alert webhook is taken as not idempotent: any repeated alert key is a duplicate.
  */
 import { asciiIdempotencyKey } from '../../src/activities/http';
-import type { RecordedRequest, StandIn } from '../../test/helpers/stand-in';
+import type { RecordedRequest, StandIn } from '../../support/stand-in';
 import type { Expectations } from './expectations';
 import { AUTO_REPLY_TEXT } from './stack';
 

@@ -98,9 +98,9 @@ export class FaultInjector {
   /** Vesper answers every send 500 for the outage's length (retries after a 500 are no duplicates). */
   private async vesperOutage(): Promise<string> {
     const before = this.stack.vesper.requests.length;
-    this.stack.vesper.setFallback({ status: 500, body: { error: 'injected outage' } });
+    this.stack.vesper.setMode('5xx');
     await sleep(this.options.vesperOutageSeconds * 1000);
-    this.stack.vesper.setFallback({ status: 200, body: { ok: true } });
+    this.stack.vesper.setMode('ok');
     const refused = this.stack.vesper.requests.slice(before).filter((r) => !r.effect && !r.duplicate).length;
     return `${this.options.vesperOutageSeconds} s of HTTP 500; ${refused} sends refused`;
   }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { getFreePort, ManagedProcess, waitForPort } from '../../scripts/lib/managed-process';
 import { PROJECT_ROOT } from '../../scripts/lib/paths';
 import { startRedisServer, startTemporalDevServer, type RunningService } from '../../scripts/lib/services';
-import { StandIn } from '../../test/helpers/stand-in';
+import { StandIn } from '../../support/stand-in';
 import { sleep } from './rng';
 
 export interface StackOptions {

@@ -12,7 +12,7 @@ import { startRedisServer } from '../../scripts/lib/services';
 import { WORKER_REDIS_OPTIONS } from '../../src/processing-worker';
 import { receivedMessage } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
-import { StandIn } from '../helpers/stand-in';
+import { StandIn } from '../../support/stand-in';
 import { connectToRedis, testActivityConfig } from '../helpers/temporal';
 
 /** These activities never reach Temporal: a client that connects only if used. */

@@ -8,7 +8,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bestEffort } from '../../src/activities/best-effort';
-import { redisKeys } from '../../src/activities/redis-keys';
+import { redisKeys } from '../../src/redis-keys';
 import { loadWorkerConfig } from '../../src/config';
 import { startWorkerMonitoring } from '../../src/monitoring';
 import { TrendMonitor } from '../../src/monitoring/trend-alerts';
@@ -257,7 +257,7 @@ describe('while Redis is down', () => {
 
 describe('while Vesper answers 500', () => {
   it('the reply waits as a pending sendAutoReply retried without bound, then goes out once', async () => {
-    p.vesper.setFallback({ status: 500, body: { error: 'upstream' } });
+    p.vesper.setMode('5xx');
     const session = uniqueId('s');
     const handle = await p.start(receivedMessage(session, 'M1'));
     try {
@@ -265,7 +265,7 @@ describe('while Vesper answers 500', () => {
       expect(pending.maximumAttempts).toBe(0);
       expect(pending.lastFailure?.message).toBe('Vesper send: HTTP 500');
     } finally {
-      p.vesper.setFallback({ status: 200, body: { ok: true } });
+      p.vesper.setMode('ok');
     }
     expect(await handle.result()).toMatchObject({ autoReply: 'sent' });
     expect(
@@ -274,7 +274,7 @@ describe('while Vesper answers 500', () => {
   }, 60_000);
 
   it('past AUTO_REPLY_MAX_AGE_SECONDS the reply is given up: a ReplyExpired dead letter, not a reply hours late', async () => {
-    p.vesper.setFallback({ status: 500, body: { error: 'upstream' } });
+    p.vesper.setMode('5xx');
     try {
       // 26 s old on arrival: the attempts at +2 s and +6 s are within the 30 s, the one after is not
       const event = {
@@ -292,7 +292,7 @@ describe('while Vesper answers 500', () => {
       });
 
       // Vesper is back, but the reply is still too late: a resubmission completes without it, closing the letter
-      p.vesper.setFallback({ status: 200, body: { ok: true } });
+      p.vesper.setMode('ok');
       const sends = p.vesper.requests.length;
       const res = await npmRun('dlq', ['resubmit', handle.workflowId, '--wait'], {
         REDIS_URL: redis.url,
@@ -305,7 +305,7 @@ describe('while Vesper answers 500', () => {
       expect(await p.redis.hget(redisKeys.deadLetter(handle.workflowId), 'status')).toBe('resolved');
       expect(p.vesper.requests.length).toBe(sends);
     } finally {
-      p.vesper.setFallback({ status: 200, body: { ok: true } });
+      p.vesper.setMode('ok');
     }
   }, 90_000);
 });

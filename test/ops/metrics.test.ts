@@ -10,7 +10,7 @@ import { uniqueId } from '../helpers/ids';
 import { parseMetrics, startEntryPoints, total, type EntryPoints } from '../helpers/processes';
 import { post } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
-import { StandIn } from '../helpers/stand-in';
+import { StandIn } from '../../support/stand-in';
 
 const NOW = nowStamp();
 

@@ -29,7 +29,7 @@ describe('dead-letter alert groups', () => {
   it('twelve refused replies send one opening alert, at most a few updates and one closing alert with the count', async () => {
     const session = uniqueId('s');
     const refused = 12;
-    p.vesper.setFallback({ status: 422, body: { error: 'number_not_on_whatsapp' } });
+    p.vesper.setMode('4xx');
     try {
       const handles = await Promise.all(
         Array.from({ length: refused }, (_, i) => p.start(receivedMessage(session, `M${i}`))),
@@ -44,7 +44,7 @@ describe('dead-letter alert groups', () => {
       );
       expect(failures).toEqual(Array(refused).fill('failed'));
     } finally {
-      p.vesper.setFallback({ status: 200, body: { ok: true } });
+      p.vesper.setMode('ok');
     }
 
     const alerts = () => groupAlerts('sendAutoReply', 'VesperRejected');
