@@ -1,7 +1,8 @@
-import { encodeKeyPart } from '../workflows/contracts';
+import { encodeKeyPart } from './workflows/contracts';
 
 /**
- * Every Redis key the worker writes; the README's data model section documents each. IDs from events are
+ * Every Redis key the product writes, the receiver's and the worker's; the README's data model table documents
+ * each (test/unit/redis-keys.test.ts holds the two together). IDs from events are
  * encoded (`%`, `:`, `{`, `}`, white space and control characters escaped), so `a:b` + `c` and `a` + `b:c` are
  * different keys and a messageId ending in `:history` is still a message. The keys one step writes together
  * share a hash tag ({s:<session>}, {events} or {dlq}), so each multi-key script touches one Redis Cluster slot.
@@ -25,6 +26,14 @@ export const redisKeys = {
   deadLetter: (workflowId: string) => `wa:{dlq}:letter:${workflowId}`,
   deadLettersOpen: 'wa:{dlq}:open',
   deadLettersAll: 'wa:{dlq}:all',
+  /** Trend alert state, one per trend (src/monitoring/trend-alerts.ts). */
+  trendState: (trend: string) => `wa:trend:${trend}`,
+  /** The receiver: signed but unusable requests, record and index under one hash tag (written together). */
+  rejectedEvent: (id: string) => `wa:{rejected}:event:${id}`,
+  /** Sorted set of rejected IDs by latest arrival (ms); entries past the retention are trimmed on each write. */
+  rejectedIndex: 'wa:{rejected}:index',
+  /** When this deployment first ran a receiver with today's event-key form (epoch ms); set once, never moved. */
+  eventKeyFormSince: 'wa:event-key-form:2:since',
 };
 
 function session(sessionId: string): string {

@@ -1,6 +1,6 @@
 /** Every event against what Redis holds: saved messages, final statuses and histories, session states. */
 import type { Redis } from 'ioredis';
-import { redisKeys } from '../../src/activities/redis-keys';
+import { redisKeys } from '../../src/redis-keys';
 import { effectsVisible } from './drain';
 import { finalStatus, type Expectations } from './expectations';
 

@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import { waitForEffects } from '../../bench/lib/effects';
 import type { BenchEvent } from '../../bench/lib/load';
-import { redisKeys } from '../../src/activities/redis-keys';
+import { redisKeys } from '../../src/redis-keys';
 import type { Expectations } from './expectations';
 import { sleep } from './rng';
 

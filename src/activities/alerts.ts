@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import { bestEffort } from './best-effort';
 import { FAILURE_TYPES } from '../workflows/contracts';
 import { activityCancellation, asciiIdempotencyKey, postJson } from './http';
-import { MARKER_TTL_SECONDS, redisKeys } from './redis-keys';
+import { MARKER_TTL_SECONDS, redisKeys } from '../redis-keys';
 
 export interface AlertInput {
   /** One alert per key, however often the activity runs. */

@@ -4,7 +4,7 @@ import type { AutoReplyConfig, VesperConfig } from '../config';
 import { FAILURE_TYPES, type AutoReplyOutcome, type ProcessEventInput } from '../workflows/contracts';
 import { activityCancellation, asciiIdempotencyKey, postJson } from './http';
 import { requireIds, str } from './messages';
-import { MARKER_TTL_SECONDS, redisKeys } from './redis-keys';
+import { MARKER_TTL_SECONDS, redisKeys } from '../redis-keys';
 
 /** Takes the contact's cooldown for this event; a retry of the same event finds its own claim. 1 = ours. */
 const CLAIM_COOLDOWN = `

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RetentionConfig } from '../config';
 import type { VesperEvent } from '../workflows/contracts';
-import { redisKeys } from './redis-keys';
+import { redisKeys } from '../redis-keys';
 
 export interface DeadLetterInput {
   workflowId: string;

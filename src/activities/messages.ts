@@ -8,7 +8,7 @@ import {
   type VesperEvent,
 } from '../workflows/contracts';
 import type { RetentionConfig } from '../config';
-import { redisKeys } from './redis-keys';
+import { redisKeys } from '../redis-keys';
 
 /**
  * Applies one status event atomically; returns 0 when this event was applied before. The result does not

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { FAILURE_TYPES, type ProcessEventInput } from '../workflows/contracts';
 import type { RetentionConfig } from '../config';
 import { str } from './messages';
-import { redisKeys } from './redis-keys';
+import { redisKeys } from '../redis-keys';
 
 /**
  * Applies a session event unless one later in the order was applied already, so the result does not depend on

@@ -1,10 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../redis-keys';
 import { MAX_EVENT_KEY_LENGTH, type ProcessEventInput, type VesperEvent } from '../workflows/contracts';
-
-/** When this deployment first ran a receiver with today's key form (epoch ms); set once, never moved. */
-export const KEY_FORM_SINCE_KEY = 'wa:event-key-form:2:since';
 
 /** Old receivers can still be running this long after the first new one started (a rolling upgrade). */
 const ROLLOUT_MARGIN_MS = 86_400_000;
@@ -38,8 +36,8 @@ export function createLegacyRunFinder(deps: {
   async function transitionOver(): Promise<boolean> {
     if (sinceMs === undefined) {
       try {
-        await deps.redis.set(KEY_FORM_SINCE_KEY, String(now()), 'NX');
-        sinceMs = Number(await deps.redis.get(KEY_FORM_SINCE_KEY)) || undefined;
+        await deps.redis.set(redisKeys.eventKeyFormSince, String(now()), 'NX');
+        sinceMs = Number(await deps.redis.get(redisKeys.eventKeyFormSince)) || undefined;
       } catch {
         return false;
       }

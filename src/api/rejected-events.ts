@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { redisKeys } from '../redis-keys';
 
 /** A signed request we could not use. Kept so nothing signed is lost; operators inspect it in Redis. */
 export interface RejectedEvent {
@@ -12,13 +13,6 @@ export interface RejectedEvent {
 /** Stores a rejected event and returns its ID; the same body always gets the same ID (redeliveries collapse). */
 export type KeepRejected = (event: RejectedEvent) => Promise<string>;
 
-/** Under one hash tag: the record and its index are written together (one Redis Cluster slot). */
-export const rejectedKeys = {
-  record: (id: string) => `wa:{rejected}:event:${id}`,
-  /** Sorted set of IDs by latest arrival (ms); entries past the retention are trimmed on each write. */
-  index: 'wa:{rejected}:index',
-};
-
 /**
  * Rejected bodies can hold personal data (a message's text, a number): each record expires `retentionSeconds`
  * after its last delivery, and the index forgets what is older.
@@ -30,7 +24,7 @@ export function createRejectedStore(redis: Redis, options: { retentionSeconds: n
     const isUtf8 = Buffer.from(text, 'utf8').equals(rawBody);
     await redis
       .multi()
-      .hset(rejectedKeys.record(id), {
+      .hset(redisKeys.rejectedEvent(id), {
         id,
         reason,
         receivedAt,
@@ -39,10 +33,10 @@ export function createRejectedStore(redis: Redis, options: { retentionSeconds: n
         bodyEncoding: isUtf8 ? 'utf8' : 'base64',
         body: isUtf8 ? text : rawBody.toString('base64'),
       })
-      .hincrby(rejectedKeys.record(id), 'deliveries', 1)
-      .expire(rejectedKeys.record(id), options.retentionSeconds)
-      .zadd(rejectedKeys.index, Date.parse(receivedAt), id)
-      .zremrangebyscore(rejectedKeys.index, '-inf', `(${Date.now() - options.retentionSeconds * 1000}`)
+      .hincrby(redisKeys.rejectedEvent(id), 'deliveries', 1)
+      .expire(redisKeys.rejectedEvent(id), options.retentionSeconds)
+      .zadd(redisKeys.rejectedIndex, Date.parse(receivedAt), id)
+      .zremrangebyscore(redisKeys.rejectedIndex, '-inf', `(${Date.now() - options.retentionSeconds * 1000}`)
       .exec();
     return id;
   };

@@ -4,7 +4,7 @@ import { temporal } from '@temporalio/proto';
 import type { Redis } from 'ioredis';
 import { deliverAlert } from '../activities/alerts';
 import { bestEffort } from '../activities/best-effort';
-import { redisKeys } from '../activities/redis-keys';
+import { redisKeys } from '../redis-keys';
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../logger';
 import { startMetricsServer } from './metrics-server';

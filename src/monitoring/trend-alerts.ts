@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { TrendAlertConfig } from '../config';
 import { bestEffort } from '../activities/best-effort';
 import type { Logger } from '../logger';
+import { redisKeys } from '../redis-keys';
 
 export type Trend = 'dead-letters-open' | 'activity-error-rate';
 
@@ -47,7 +48,8 @@ export class TrendMonitor {
   ) {}
 
   private stateKey(trend: Trend): string {
-    return `${this.deps.stateKeyPrefix ?? 'wa:trend:'}${trend}`;
+    const prefix = this.deps.stateKeyPrefix;
+    return prefix === undefined ? redisKeys.trendState(trend) : `${prefix}${trend}`;
   }
 
   start(): void {

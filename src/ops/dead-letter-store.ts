@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { DeadLetterInput } from '../activities/dead-letters';
-import { redisKeys } from '../activities/redis-keys';
+import { redisKeys } from '../redis-keys';
 import type { VesperEvent } from '../workflows/contracts';
 
 /** A dead letter as the workflow recorded it (see DeadLetterInput), with what the tools add. */

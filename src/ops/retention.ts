@@ -5,8 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
-import { redisKeys } from '../activities/redis-keys';
-import { rejectedKeys } from '../api/rejected-events';
+import { redisKeys } from '../redis-keys';
 import type { OpsConfig } from '../config';
 import { runCommand } from './cli';
 
@@ -32,7 +31,7 @@ function kinds(
     { kind: 'recorded events', patterns: [redisKeys.event('*'), 'wa:event:*'], seconds: data },
     {
       kind: 'rejected bodies',
-      patterns: [rejectedKeys.record('*'), 'wa:rejected:*'],
+      patterns: [redisKeys.rejectedEvent('*'), 'wa:rejected:*'],
       seconds: config.rejectedRetentionSeconds,
     },
     {

@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rejectedKeys } from '../../src/api/rejected-events';
+import { redisKeys } from '../../src/redis-keys';
 import { send, type Outcome } from '../helpers/fuzz-client';
 import { fuzzCaseArb } from '../helpers/fuzz-cases';
 import { toWire, type Wire } from '../helpers/fuzz-wire';
@@ -194,8 +194,8 @@ describe('receiver under hostile input', () => {
       const keptIds = [...tally.keptSigned.keys()];
       const unsignedOnly = [...tally.unsignedIds].filter((id) => !tally.signedIds.has(id));
       const [deliveries, unsignedKept] = await Promise.all([
-        Promise.all(keptIds.map((id) => redis.hget(rejectedKeys.record(id), 'deliveries'))),
-        Promise.all(unsignedOnly.map((id) => redis.exists(rejectedKeys.record(id)))),
+        Promise.all(keptIds.map((id) => redis.hget(redisKeys.rejectedEvent(id), 'deliveries'))),
+        Promise.all(unsignedOnly.map((id) => redis.exists(redisKeys.rejectedEvent(id)))),
       ]);
       const wrongDeliveries = keptIds.filter((id, i) => Number(deliveries[i]) !== tally.keptSigned.get(id));
 

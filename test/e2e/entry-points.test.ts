@@ -10,7 +10,7 @@ import { startEntryPoints, type EntryPoints } from '../helpers/processes';
 import { post } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
 import { connectToRedis } from '../helpers/temporal';
-import { redisKeys } from '../../src/activities/redis-keys';
+import { redisKeys } from '../../src/redis-keys';
 
 const SECRET = 'entry-point-secret-value';
 const API_KEY = 'entry-point-vesper-api-key';

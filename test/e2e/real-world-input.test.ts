@@ -5,9 +5,8 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { rejectedKeys } from '../../src/api/rejected-events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisKeys } from '../../src/activities/redis-keys';
+import { redisKeys } from '../../src/redis-keys';
 import { eventKeyOf } from '../../src/api/event-key';
 import { encodeKeyPart, type VesperEvent } from '../../src/workflows/contracts';
 import { statusEvent } from '../helpers/events';
@@ -96,7 +95,7 @@ describe('keys from signed bytes only', () => {
     const expired = await send(old);
     expect(expired).toMatchObject({ status: 200, body: { status: 'expired' } });
     expect(expired.body.reason).toMatch(/past the dedupe window/);
-    expect(await p.redis.hget(rejectedKeys.record(expired.body.rejectedId ?? ''), 'body')).toBe(oldBody);
+    expect(await p.redis.hget(redisKeys.rejectedEvent(expired.body.rejectedId ?? ''), 'body')).toBe(oldBody);
 
     const early = received(sessionId, uniqueId('M'));
     early.timestamp = stamp(2 * 3_600_000);

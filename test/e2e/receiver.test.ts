@@ -1,6 +1,6 @@
 /** The receiver against the real dev server and real Redis: what Vesper sees, and what Temporal ends up with. */
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { rejectedKeys } from '../../src/api/rejected-events';
+import { redisKeys } from '../../src/redis-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody } from '../../src/api/signature';
 import type { VesperEvent } from '../../src/workflows/contracts';
@@ -105,7 +105,7 @@ describe('receiver end to end', () => {
     const invalid = await post(receiver.url, broken, signed(broken));
     expect(invalid.status).toBe(400);
     expect(invalid.body.error).toBe('body is not valid JSON');
-    expect(await p.redis.hgetall(rejectedKeys.record(invalid.body.rejectedId ?? ''))).toMatchObject({
+    expect(await p.redis.hgetall(redisKeys.rejectedEvent(invalid.body.rejectedId ?? ''))).toMatchObject({
       reason: 'body is not valid JSON',
       body: broken,
       bodyEncoding: 'utf8',
@@ -119,9 +119,9 @@ describe('receiver end to end', () => {
     const missing = await post(receiver.url, body, signed(body));
     expect(missing.status).toBe(400);
     expect(missing.body.error).toContain('data.messageId');
-    const kept = await p.redis.hgetall(rejectedKeys.record(missing.body.rejectedId ?? ''));
+    const kept = await p.redis.hgetall(redisKeys.rejectedEvent(missing.body.rejectedId ?? ''));
     expect(JSON.parse(kept.body ?? '{}')).toEqual(event);
-    expect(await p.redis.zscore(rejectedKeys.index, missing.body.rejectedId ?? '')).not.toBeNull();
+    expect(await p.redis.zscore(redisKeys.rejectedIndex, missing.body.rejectedId ?? '')).not.toBeNull();
   });
 
   it('answers a repeated event 200 duplicate and keeps exactly one workflow', async () => {

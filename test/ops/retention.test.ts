@@ -3,8 +3,7 @@
  * are found and, with `apply`, given their retention; open dead letters are kept.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisKeys } from '../../src/activities/redis-keys';
-import { rejectedKeys } from '../../src/api/rejected-events';
+import { redisKeys } from '../../src/redis-keys';
 import { npmRun } from '../helpers/cli';
 import { uniqueId } from '../helpers/ids';
 import { connectToRedis } from '../helpers/temporal';
@@ -18,7 +17,7 @@ const keys = {
   history: redisKeys.messageHistory(session, 'M1'),
   state: redisKeys.session(session),
   event: redisKeys.event(`group.updated:${session}:abc`),
-  rejected: rejectedKeys.record(rejected),
+  rejected: redisKeys.rejectedEvent(rejected),
   resolvedLetter: redisKeys.deadLetter(`message.received:${session}:M2`),
   openLetter: redisKeys.deadLetter(`message.received:${session}:M3`),
   // the 0.1 layout, never migrated

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTctl } from '../../scripts/lib/provision';
-import { redisKeys } from '../../src/activities/redis-keys';
+import { redisKeys } from '../../src/redis-keys';
 import { npmRun } from '../helpers/cli';
 import { receivedMessage } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';

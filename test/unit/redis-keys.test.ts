@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redisKeys } from '../../src/activities/redis-keys';
-import { rejectedKeys } from '../../src/api/rejected-events';
+import { redisKeys } from '../../src/redis-keys';
 
 /** The hash tag Redis Cluster slots a key by: between the first `{` and the next `}`, when not empty. */
 function hashTag(key: string): string {
@@ -56,7 +57,7 @@ describe('redisKeys', () => {
           redisKeys.unhandledEvents,
         ];
         expect(new Set(eventStep.map(hashTag))).toEqual(new Set(['events']));
-        const rejectedStep = [rejectedKeys.record(other), rejectedKeys.index];
+        const rejectedStep = [redisKeys.rejectedEvent(other), redisKeys.rejectedIndex];
         expect(new Set(rejectedStep.map(hashTag))).toEqual(new Set(['rejected']));
         const deadLetterStep = [
           redisKeys.deadLetter(`x:${other}`),
@@ -71,6 +72,42 @@ describe('redisKeys', () => {
   it('never lets a dead letter or recorded event be named like an index', () => {
     expect(redisKeys.deadLetter('open')).not.toBe(redisKeys.deadLettersOpen);
     expect(redisKeys.event('unhandled')).not.toBe(redisKeys.unhandledEvents);
-    expect(rejectedKeys.record('index')).not.toBe(rejectedKeys.index);
+    expect(redisKeys.rejectedEvent('index')).not.toBe(redisKeys.rejectedIndex);
+  });
+
+  it("names every key it builds in the README's data model table, and the table names no other", () => {
+    const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.split('## Redis data model')[1]?.split('\n## ')[0] ?? '';
+    const documented = new Set(
+      section
+        .split('\n')
+        .filter((line) => line.startsWith('| `'))
+        .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1])),
+    );
+    const built = Object.entries(redisKeys).map(([name, key]) => {
+      if (typeof key === 'string') return key;
+      const placeholders = PLACEHOLDERS[name];
+      if (!placeholders)
+        throw new Error(`redisKeys.${name}: say in PLACEHOLDERS how the README names its parts`);
+      return (key as (...parts: string[]) => string)(...placeholders);
+    });
+    expect(new Set(built)).toEqual(documented);
   });
 });
+
+/** How the README writes each key's variable parts (the module encodes none of these characters). */
+const PLACEHOLDERS: Record<string, string[]> = {
+  message: ['<session>', '<messageId>'],
+  messageHistory: ['<session>', '<messageId>'],
+  messageStatusEvents: ['<session>', '<messageId>'],
+  sessionMessages: ['<session>'],
+  session: ['<session>'],
+  autoReplyCooldown: ['<session>', '<contact>'],
+  event: ['<eventKey>'],
+  eventsByType: ['<type>'],
+  autoReply: ['<eventKey>'],
+  alert: ['<alertKey>'],
+  deadLetter: ['<workflowId>'],
+  trendState: ['<trend>'],
+  rejectedEvent: ['<id>'],
+};

@@ -12,7 +12,7 @@ import { receivedMessage } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
 import { until } from '../helpers/wait';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
-import { redisKeys } from '../../src/activities/redis-keys';
+import { redisKeys } from '../../src/redis-keys';
 
 let p: Pipeline;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { loadFixture } from '../helpers/fixtures';
 import { statusEvent } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
 import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
-import { redisKeys } from '../../src/activities/redis-keys';
+import { redisKeys } from '../../src/redis-keys';
 
 let p: Pipeline;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import type { VesperEvent } from '../../src/workflows/contracts';
 import { receivedMessage, statusEvent } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
 import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
-import { redisKeys } from '../../src/activities/redis-keys';
+import { redisKeys } from '../../src/redis-keys';
 
 let p: Pipeline;
 beforeAll(async () => {
