@@ -1,46 +1,47 @@
 import Koa from 'koa';
+import type { ApiConfig } from '../config';
 import type { Logger } from '../logger';
-import { HttpError, unsupportedMediaType } from './errors';
+import { ReceiverError, toHttpResponse } from './errors';
 import type { ApiMetrics } from './metrics';
 import { rawJsonBody } from './raw-body';
-import { receiveWebhook, type WebhookDeps } from './webhook';
+import { receiveWebhook, type ReceiverState, type WebhookPorts } from './webhook';
 
-export interface AppDeps extends WebhookDeps {
-  webhookPath: string;
-  bodyLimitBytes: number;
+/** What the app is built from: its settings, and the ports it hands events to (real ones in receiver.ts). */
+export interface AppDeps extends WebhookPorts {
+  config: Pick<ApiConfig, 'webhookPath' | 'webhookSecrets' | 'bodyLimitBytes' | 'eventWindow'>;
   metrics: ApiMetrics;
   logger: Logger;
 }
 
 /**
  * The receiver as a Koa app: the webhook and GET /healthz, nothing else (metrics and readiness are on the admin
- * listener, admin.ts). It never listens (see receiver.ts), so tests drive `app.callback()` directly.
+ * listener). It never listens (receiver.ts serves it), so tests drive `app.callback()` directly.
  */
-export function createApp(deps: AppDeps): Koa {
-  const app = new Koa();
+export function createApp(deps: AppDeps): Koa<ReceiverState> {
+  const { config, logger, metrics } = deps;
+  const app = new Koa<ReceiverState>();
   // errors past the middleware, e.g. a socket a client broke mid-answer: a log line, not Koa's stderr dump
-  app.on('error', (err: Error) => deps.logger.warn({ reason: err.message }, 'connection error'));
-  // outermost, so it sees the final status of every webhook request, errors included
+  app.on('error', (err: Error) => logger.warn({ reason: err.message }, 'connection error'));
+  // outermost, so it sees the final status and outcome of every webhook request, refusals included
   app.use(async (ctx, next) => {
-    if (ctx.path !== deps.webhookPath) return next();
+    if (ctx.path !== config.webhookPath) return next();
     const started = performance.now();
     await next();
-    deps.metrics.observeWebhook(
-      ctx.state.eventType as string | undefined,
-      ctx.status,
-      (performance.now() - started) / 1000,
-      ctx.state.outcome as string | undefined,
-    );
+    const seconds = (performance.now() - started) / 1000;
+    metrics.observeWebhook(ctx.state.eventType, ctx.state.outcome ?? `http_${ctx.status}`, seconds);
   });
   app.use(async (ctx, next) => {
     try {
       await next();
     } catch (err) {
-      const known = toHttpError(err);
-      ctx.status = known ? known.status : 500;
-      ctx.body = known ? { error: known.message, ...known.details } : { error: 'internal error' };
-      if (known) ctx.set(known.headers);
-      else deps.logger.error({ err }, 'unhandled error');
+      const refusal = toHttpResponse(err);
+      if (!refusal) logger.error({ err }, 'unhandled error');
+      ctx.status = refusal?.status ?? 500;
+      ctx.body = refusal?.body ?? { error: 'internal error' };
+      if (refusal) {
+        ctx.state.outcome = refusal.outcome;
+        ctx.set(refusal.headers);
+      }
     }
   });
   app.use(async (ctx, next) => {
@@ -48,26 +49,13 @@ export function createApp(deps: AppDeps): Koa {
       ctx.body = { status: 'ok' };
       return;
     }
-    if (ctx.path !== deps.webhookPath) return; // 404
-    if (ctx.method !== 'POST') {
-      ctx.set('Allow', 'POST');
-      throw new HttpError(405, 'use POST');
-    }
-    if (!ctx.is('application/json', '+json')) throw unsupportedMediaType();
+    if (ctx.path !== config.webhookPath) return; // 404
+    if (ctx.method !== 'POST') throw new ReceiverError('method_not_allowed', 'use POST');
+    if (!ctx.is('application/json', '+json'))
+      throw new ReceiverError('unsupported_media_type', 'content type must be application/json');
     await next();
   });
-  app.use(rawJsonBody(deps.bodyLimitBytes));
+  app.use(rawJsonBody(config.bodyLimitBytes));
   app.use((ctx) => receiveWebhook(ctx, deps));
   return app;
-}
-
-/** Our HttpErrors, and the exposed 4xx errors koa-bodyparser raises (413 too large, 400 aborted, 415 encoding). */
-function toHttpError(err: unknown): HttpError | undefined {
-  if (err instanceof HttpError) return err;
-  const { status, expose, type } = (err ?? {}) as { status?: unknown; expose?: unknown; type?: unknown };
-  if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true) return undefined;
-  return new HttpError(
-    status,
-    type === 'entity.too.large' ? 'request body is too large' : (err as Error).message,
-  );
 }

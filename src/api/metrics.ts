@@ -4,22 +4,11 @@ import { eventTypeLabel } from '../workflows/contracts';
 export interface ApiMetrics {
   registry: Registry;
   /**
-   * One webhook request: its event type (if it got that far), HTTP status and time to answer; `outcome` where
-   * the status alone does not say it (`expired`: a 200 that started nothing).
+   * One webhook request: its event type (if it got that far), its outcome (the webhook's, or the refusal's from
+   * errors.ts, else `http_<status>`) and time to answer.
    */
-  observeWebhook(type: string | undefined, status: number, seconds: number, outcome?: string): void;
+  observeWebhook(type: string | undefined, outcome: string, seconds: number): void;
 }
-
-const OUTCOME_BY_STATUS: Record<number, string> = {
-  202: 'accepted',
-  200: 'duplicate',
-  400: 'invalid',
-  401: 'unauthorized',
-  405: 'method_not_allowed',
-  413: 'too_large',
-  415: 'unsupported_media_type',
-  503: 'unavailable',
-};
 
 /** The receiver's Prometheus metrics, in a registry of its own (served at GET /metrics). */
 export function createApiMetrics(): ApiMetrics {
@@ -40,8 +29,7 @@ export function createApiMetrics(): ApiMetrics {
   });
   return {
     registry,
-    observeWebhook(type, status, seconds, named) {
-      const outcome = named ?? OUTCOME_BY_STATUS[status] ?? `http_${status}`;
+    observeWebhook(type, outcome, seconds) {
       received.inc({ type: eventTypeLabel(type), outcome });
       ack.observe({ outcome }, seconds);
     },

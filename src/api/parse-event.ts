@@ -6,7 +6,7 @@ import {
   type KnownEventType,
   type VesperEvent,
 } from '../workflows/contracts';
-import { badRequest } from './errors';
+import { InvalidEventError } from './errors';
 
 const MAX_TYPE_LENGTH = 128;
 const MAX_TIMESTAMP_LENGTH = 64;
@@ -66,12 +66,12 @@ export function parseEvent(rawBody: Buffer): VesperEvent {
   try {
     body = JSON.parse(rawBody.toString('utf8'));
   } catch {
-    throw badRequest('body is not valid JSON');
+    throw new InvalidEventError('body is not valid JSON');
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw badRequest('body must be a JSON object');
+    throw new InvalidEventError('body must be a JSON object');
   if (deeperThan(body, MAX_JSON_DEPTH))
-    throw badRequest(`body must not be nested more than ${MAX_JSON_DEPTH} levels deep`);
+    throw new InvalidEventError(`body must not be nested more than ${MAX_JSON_DEPTH} levels deep`);
   // one pass: a known type's schema includes the envelope; anything else is checked against the envelope alone
   const claimed = (body as { type?: unknown }).type;
   check(SCHEMAS.get(typeof claimed === 'string' ? claimed : '') ?? envelope, body);
@@ -81,7 +81,7 @@ export function parseEvent(rawBody: Buffer): VesperEvent {
   return { type, timestamp, data };
 }
 
-/** The schema's output, or a 400 naming the first bad field (and the type that requires it). */
+/** The schema's output, or an InvalidEventError naming the first bad field (and the type that requires it). */
 function check<T>(schema: v.GenericSchema<unknown, T>, body: unknown): T {
   const result = v.safeParse(schema, body, { abortEarly: true });
   if (result.success) return result.output;
@@ -96,7 +96,7 @@ function check<T>(schema: v.GenericSchema<unknown, T>, body: unknown): T {
     : field === 'data'
       ? 'must be an object'
       : 'must be a non-empty string';
-  throw badRequest(`field "${field}" ${message}${forType}`);
+  throw new InvalidEventError(`field "${field}" ${message}${forType}`);
 }
 
 function isKnown(type: unknown): type is KnownEventType {

@@ -1,6 +1,5 @@
 import bodyParser from 'koa-bodyparser';
 import type { Middleware } from 'koa';
-import { HttpError } from './errors';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
@@ -24,18 +23,8 @@ export function rawJsonBody(limitBytes: number): Middleware {
       // what is still coming (the request timeout bounds it) so the sender's hang-up is seen
       ctx.set('Connection', 'close');
       ctx.req.resume();
-      throw asClientError(err);
+      throw err; // mapped to 400/413/415 in errors.ts
     }
     await next();
   };
-}
-
-/** The sender's fault, not ours: a body that does not decode, and a Content-Encoding we do not know (415). */
-function asClientError(err: unknown): unknown {
-  const { status, expose, code } = (err ?? {}) as { status?: unknown; expose?: unknown; code?: unknown };
-  if (status === 415 && expose === undefined) return new HttpError(415, (err as Error).message);
-  // zlib (Z_DATA_ERROR, Z_BUF_ERROR…) and brotli (ERR__ERROR_FORMAT_…) decoding errors
-  if (status === undefined && typeof code === 'string' && /^(Z_|ERR__)/.test(code))
-    return new HttpError(400, 'request body could not be decoded (Content-Encoding)');
-  return err;
 }

@@ -1,6 +1,11 @@
-/** The receiver as the entry points run it: the app wired to Temporal and Redis, served with the HTTP limits. */
+/**
+ * The receiver runtime, assembled once: the app wired to Temporal and Redis, served with the HTTP limits, and the
+ * admin listener. The entry point (server.ts), the tests, the bench and the chaos run all build it here.
+ */
 import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
+import type Koa from 'koa';
 import { Redis } from 'ioredis';
 import type { ApiConfig } from '../config';
 import { createAdminServer } from '../admin-server';
@@ -12,27 +17,32 @@ import { createApiMetrics } from './metrics';
 import { cachedReadiness, createReadinessCheck } from './readiness';
 import { createRejectedStore } from './rejected-events';
 import { createTemporalStarter } from './start-event';
+import type { ReceiverState } from './webhook';
 
 export interface ReceiverDeps {
   config: ApiConfig;
+  /** Any client: a lazy one in the entry point, so the receiver starts (answering 503) while Temporal is down. */
   client: Client;
   logger: Logger;
 }
 
-export interface ListeningReceiver {
+export interface Receiver {
+  app: Koa<ReceiverState>;
   server: http.Server;
   /** /metrics and /readyz; undefined when ADMIN_PORT is 0. */
   admin: http.Server | undefined;
+  /** Listens on the configured ports; resolves with the ports bound (a configured 0 gets a free one). */
+  listen(): Promise<{ port: number; adminPort: number | undefined }>;
   /**
-   * Resolves once both servers listen and Redis (where unusable events are kept) is connected; until then such an
-   * event gets 503 and its sender retries. For orchestration and tests; serving does not wait for it.
+   * Resolves once Redis (where unusable events are kept) is connected; until then such an event gets 503 and its
+   * sender retries. For orchestration and tests; serving does not wait for it.
    */
-  ready(): Promise<void>;
+  redisReady(): Promise<void>;
   /** Stops accepting, lets in-flight requests finish, then closes the receiver's Redis connection. */
   close(): Promise<void>;
 }
 
-export function listenReceiver({ config, client, logger }: ReceiverDeps): ListeningReceiver {
+export function createReceiver({ config, client, logger }: ReceiverDeps): Receiver {
   // no offline queue: while Redis is down, keeping a rejected event fails fast (503) instead of hanging
   const redis = new Redis(config.redisUrl, {
     enableOfflineQueue: false,
@@ -42,9 +52,7 @@ export function listenReceiver({ config, client, logger }: ReceiverDeps): Listen
   logConnectionState(redis, logger, 'redis', 'unusable events get 503 until it is back');
   const metrics = createApiMetrics();
   const app = createApp({
-    webhookPath: config.webhookPath,
-    webhookSecrets: config.webhookSecrets,
-    bodyLimitBytes: config.bodyLimitBytes,
+    config,
     startEvent: createTemporalStarter(client, {
       taskQueue: config.temporal.taskQueue,
       timeoutMs: config.startTimeoutMs,
@@ -56,44 +64,43 @@ export function listenReceiver({ config, client, logger }: ReceiverDeps): Listen
       maxEventAgeSeconds: config.eventWindow.maxAgeSeconds,
       timeoutMs: config.startTimeoutMs,
     }),
-    eventWindow: config.eventWindow,
     metrics,
     logger,
   });
   const server = createHttpServer(app.callback(), config.http);
-  server.listen(config.port, config.host, () =>
-    logger.info({ url: `http://${config.host}:${config.port}${config.webhookPath}` }, 'receiver listening'),
-  );
-  let admin: http.Server | undefined;
-  if (config.admin.port > 0) {
-    admin = createAdminServer(
-      {
-        metrics: async () => ({ type: metrics.registry.contentType, body: await metrics.registry.metrics() }),
-        readiness: cachedReadiness(createReadinessCheck(client, config.temporal.namespace, redis)),
-      },
-      logger,
-    );
-    admin.listen(config.admin.port, config.admin.host, () =>
-      logger.info(
-        { url: `http://${config.admin.host}:${config.admin.port}` },
-        'admin listening (/metrics, /readyz)',
-      ),
-    );
-  }
+  const admin =
+    config.admin.port > 0
+      ? createAdminServer(
+          {
+            metrics: async () => ({
+              type: metrics.registry.contentType,
+              body: await metrics.registry.metrics(),
+            }),
+            readiness: cachedReadiness(createReadinessCheck(client, config.temporal.namespace, redis)),
+          },
+          logger,
+        )
+      : undefined;
   let closing: Promise<void> | undefined;
-  const listening = (s: http.Server) =>
-    s.listening ? Promise.resolve() : new Promise<void>((resolve) => s.once('listening', () => resolve()));
   return {
+    app,
     server,
     admin,
-    async ready() {
-      await Promise.all([
-        listening(server),
-        admin && listening(admin),
-        redis.status === 'ready'
-          ? undefined
-          : new Promise<void>((resolve) => redis.once('ready', () => resolve())),
-      ]);
+    async listen() {
+      const port = await listenOn(server, config.port, config.host);
+      logger.info({ url: `http://${config.host}:${port}${config.webhookPath}` }, 'receiver listening');
+      const adminPort = admin && (await listenOn(admin, config.admin.port, config.admin.host));
+      if (admin)
+        logger.info(
+          { url: `http://${config.admin.host}:${adminPort}` },
+          'admin listening (/metrics, /readyz)',
+        );
+      return { port, adminPort };
+    },
+    redisReady() {
+      return redis.status === 'ready'
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => redis.once('ready', () => resolve()));
     },
     close() {
       closing ??= (async () => {
@@ -107,4 +114,15 @@ export function listenReceiver({ config, client, logger }: ReceiverDeps): Listen
       return closing;
     },
   };
+}
+
+/** Resolves with the port bound, or rejects (EADDRINUSE…) so the entry point exits with the reason. */
+function listenOn(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }

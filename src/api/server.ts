@@ -1,16 +1,20 @@
-/** Receiver entry point: config, one lazy Temporal client, Redis, an HTTP server with timeouts, graceful stop. */
+/** Receiver entry point: config, one lazy Temporal client, the receiver (receiver.ts), graceful stop. */
 import { Client, Connection } from '@temporalio/client';
 import { loadApiConfig } from '../config';
 import { createLogger } from '../logger';
-import { listenReceiver } from './receiver';
+import { createReceiver } from './receiver';
 
-function main(): void {
+async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
   const logger = createLogger('api', config.logLevel);
   // lazy: the receiver starts (and answers 503) while Temporal is down, and recovers when it comes back
   const connection = Connection.lazy({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const receiver = listenReceiver({ config, client, logger });
+  const receiver = createReceiver({
+    config,
+    client: new Client({ connection, namespace: config.temporal.namespace }),
+    logger,
+  });
+  await receiver.listen();
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     setTimeout(() => process.exit(1), 15_000).unref();
@@ -23,9 +27,7 @@ function main(): void {
   process.once('SIGTERM', shutdown);
 }
 
-try {
-  main();
-} catch (err) {
+main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
-}
+});

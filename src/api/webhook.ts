@@ -1,8 +1,9 @@
-import type { Context } from 'koa';
+import type { ParameterizedContext } from 'koa';
+import type { ApiConfig } from '../config';
 import type { Logger } from '../logger';
 import { eventKeyOf, LEGACY_EVENT_ID_HEADERS, legacyEventKeys } from './event-key';
-import { eventTiming, type EventWindow } from './event-window';
-import { badRequest, HttpError, serviceUnavailable, unauthorized } from './errors';
+import { eventTiming } from './event-window';
+import { InvalidEventError, ReceiverError } from './errors';
 import type { FindLegacyRun } from './legacy-keys';
 import { parseEvent } from './parse-event';
 import type { KeepRejected } from './rejected-events';
@@ -10,30 +11,40 @@ import { SIGNATURE_HEADER, SignatureError, verifySignature } from './signature';
 import type { StartEvent } from './start-event';
 import { EVENT_INPUT_LIMIT_BYTES } from '../workflows/contracts';
 
-export interface WebhookDeps {
-  webhookSecrets: readonly string[];
+/** What a webhook request leaves for the middleware around it (metrics): set as far as the request got. */
+export interface ReceiverState {
+  eventType?: string;
+  /** accepted, duplicate, expired, or the refusal (errors.ts). */
+  outcome?: string;
+}
+
+/** Where the webhook hands events: Temporal, and Redis for those it keeps instead. */
+export interface WebhookPorts {
   startEvent: StartEvent;
   keepRejected: KeepRejected;
   findLegacyRun: FindLegacyRun;
-  eventWindow: EventWindow;
+}
+
+interface WebhookDeps extends WebhookPorts {
+  config: Pick<ApiConfig, 'webhookSecrets' | 'eventWindow'>;
   logger: Logger;
 }
 
-export const RETRY_AFTER_SECONDS = 5;
-const TOO_EARLY_RETRY_AFTER_SECONDS = 60;
+type WebhookContext = ParameterizedContext<ReceiverState>;
 
 /** Verify the bytes, then parse, then hand off durably; answer only after the hand-off. */
-export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<void> {
+export async function receiveWebhook(ctx: WebhookContext, deps: WebhookDeps): Promise<void> {
+  const { config } = deps;
   const started = performance.now();
   const receivedAt = new Date().toISOString();
   const rawBody = ctx.request.body;
-  if (!Buffer.isBuffer(rawBody)) throw badRequest('request body could not be read');
+  if (!Buffer.isBuffer(rawBody)) throw new ReceiverError('invalid', 'request body could not be read');
   try {
-    verifySignature(rawBody, ctx.get(SIGNATURE_HEADER) || undefined, deps.webhookSecrets);
+    verifySignature(rawBody, ctx.get(SIGNATURE_HEADER) || undefined, config.webhookSecrets);
   } catch (err) {
-    if (!(err instanceof SignatureError)) throw err;
-    deps.logger.warn({ outcome: 'unauthorized', problem: err.problem }, 'webhook refused');
-    throw unauthorized(err.message);
+    if (err instanceof SignatureError)
+      deps.logger.warn({ outcome: 'unauthorized', problem: err.problem }, 'webhook refused');
+    throw err;
   }
 
   let event;
@@ -41,19 +52,17 @@ export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<v
     event = parseEvent(rawBody);
     ctx.state.eventType = event.type;
   } catch (err) {
-    if (!(err instanceof HttpError)) throw err;
+    if (!(err instanceof InvalidEventError)) throw err;
     throw await keepInvalid(ctx, deps, err, rawBody, receivedAt);
   }
 
-  const timing = eventTiming(event.timestamp, deps.eventWindow);
+  const timing = eventTiming(event.timestamp, config.eventWindow);
   if (timing === 'too-new') {
     // the sender's clock is ahead of ours: not now, but a retry once its stamp is inside the window will do
-    ctx.state.outcome = 'too_early';
     deps.logger.warn({ outcome: 'too_early', type: event.type }, 'event stamped ahead of our clock');
-    throw new HttpError(
-      503,
-      `event timestamp is more than ${deps.eventWindow.maxFutureSkewSeconds} s ahead of our clock; retry later`,
-      { 'Retry-After': String(TOO_EARLY_RETRY_AFTER_SECONDS) },
+    throw new ReceiverError(
+      'too_early',
+      `event timestamp is more than ${config.eventWindow.maxFutureSkewSeconds} s ahead of our clock; retry later`,
     );
   }
   if (timing === 'too-old') {
@@ -69,7 +78,7 @@ export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<v
     const reason = `the event encodes to more than Temporal's payload limit allows (${EVENT_INPUT_LIMIT_BYTES} bytes)`;
     const rejectedId = await keep(ctx, deps, reason, rawBody, receivedAt);
     deps.logger.warn({ outcome: 'too_large', rejectedId }, 'webhook too large for Temporal, kept');
-    throw new HttpError(413, reason, {}, { rejectedId });
+    throw new ReceiverError('too_large', reason, { rejectedId });
   }
   let outcome;
   let workflowId = eventKey;
@@ -83,8 +92,9 @@ export async function receiveWebhook(ctx: Context, deps: WebhookDeps): Promise<v
       { eventKey, outcome: 'unavailable', reason: (err as Error).message },
       'hand-off failed',
     );
-    throw serviceUnavailable(RETRY_AFTER_SECONDS);
+    throw unavailable();
   }
+  ctx.state.outcome = outcome;
   ctx.status = outcome === 'accepted' ? 202 : 200;
   ctx.body = { status: outcome, workflowId };
   const ms = Math.round(performance.now() - started);
@@ -103,15 +113,15 @@ function mayEncodePastLimit(rawBody: Buffer): boolean {
 
 /** A signed event we cannot use is kept before we answer 400; if it cannot be kept, the sender must retry. */
 async function keepInvalid(
-  ctx: Context,
+  ctx: WebhookContext,
   deps: WebhookDeps,
-  problem: HttpError,
+  problem: InvalidEventError,
   rawBody: Buffer,
   receivedAt: string,
-): Promise<HttpError> {
+): Promise<ReceiverError> {
   const rejectedId = await keep(ctx, deps, problem.message, rawBody, receivedAt);
   deps.logger.warn({ outcome: 'invalid', rejectedId, reason: problem.message }, 'webhook rejected and kept');
-  return new HttpError(400, problem.message, {}, { rejectedId });
+  return new ReceiverError('invalid', problem.message, { rejectedId });
 }
 
 /**
@@ -119,12 +129,12 @@ async function keepInvalid(
  * first run was forgotten must not act again. 200, because resending it cannot change the answer.
  */
 async function keepExpired(
-  ctx: Context,
+  ctx: WebhookContext,
   deps: WebhookDeps,
   rawBody: Buffer,
   receivedAt: string,
 ): Promise<void> {
-  const reason = `event timestamp is more than ${deps.eventWindow.maxAgeSeconds} s old: past the dedupe window`;
+  const reason = `event timestamp is more than ${deps.config.eventWindow.maxAgeSeconds} s old: past the dedupe window`;
   const rejectedId = await keep(ctx, deps, reason, rawBody, receivedAt);
   ctx.state.outcome = 'expired';
   ctx.status = 200;
@@ -134,7 +144,7 @@ async function keepExpired(
 
 /** Keeps a signed event for inspection; when Redis cannot take it, a 503 makes the sender retry (nothing lost). */
 async function keep(
-  ctx: Context,
+  ctx: WebhookContext,
   deps: WebhookDeps,
   reason: string,
   rawBody: Buffer,
@@ -144,10 +154,15 @@ async function keep(
     return await deps.keepRejected({ reason, rawBody, contentType: ctx.get('content-type'), receivedAt });
   } catch (err) {
     deps.logger.error({ outcome: 'unavailable', reason: (err as Error).message }, 'could not keep an event');
-    throw serviceUnavailable(RETRY_AFTER_SECONDS);
+    throw unavailable();
   }
 }
 
-function legacyHeaderEventId(ctx: Context): string | undefined {
+/** Temporal or Redis could not take the event: the sender retries, nothing is lost. */
+function unavailable(): ReceiverError {
+  return new ReceiverError('unavailable', 'event could not be stored durably; retry later');
+}
+
+function legacyHeaderEventId(ctx: WebhookContext): string | undefined {
   return LEGACY_EVENT_ID_HEADERS.map((h) => ctx.get(h).trim()).find(Boolean);
 }

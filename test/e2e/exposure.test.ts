@@ -5,15 +5,20 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { redisKeys } from '../../src/activities/redis-keys';
-import { rejectedKeys } from '../../src/api/rejected-events';
+import { redisKeys } from '../../src/redis-keys';
 import { ConfigError, loadApiConfig, loadWorkerConfig, MAX_BODY_LIMIT_BYTES } from '../../src/config';
 import { TEMPORAL_PAYLOAD_LIMIT_BYTES } from '../../src/workflows/contracts';
 import { nowStamp } from '../helpers/fixtures';
 import { receivedMessage, statusEvent } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
-import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
-import { post, startReceiverFor, type RunningReceiver } from '../helpers/receiver';
+import type { Pipeline } from '../helpers/pipeline';
+import {
+  post,
+  startReceiverFor,
+  startReceiverPipeline,
+  stopReceiverPipeline,
+  type RunningReceiver,
+} from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
 
 const DAY = 86_400;
@@ -22,14 +27,8 @@ const API_ENV = { WEBHOOK_SECRET: 'a-secret' };
 let p: Pipeline;
 let receiver: RunningReceiver;
 
-beforeAll(async () => {
-  p = await startPipeline(autoReplyOff);
-  receiver = await startReceiverFor(p);
-});
-afterAll(async () => {
-  await receiver?.close();
-  await p?.close();
-});
+beforeAll(async () => ({ p, receiver } = await startReceiverPipeline()));
+afterAll(() => stopReceiverPipeline({ p, receiver }));
 
 const postSigned = (body: string) => post(receiver.url, body, signedHeaders(body));
 
@@ -115,7 +114,7 @@ describe('bounds', () => {
     const res = await postSigned(body);
     expect(res.status).toBe(413);
     expect(res.body.error).toMatch(/payload limit/);
-    expect(await p.redis.hget(rejectedKeys.record(res.body.rejectedId ?? ''), 'body')).toBe(body);
+    expect(await p.redis.hget(redisKeys.rejectedEvent(res.body.rejectedId ?? ''), 'body')).toBe(body);
   });
 });
 
@@ -128,7 +127,7 @@ describe('retention of personal data', () => {
     });
     const res = await postSigned(body);
     expect(res.status).toBe(400);
-    const ttl = await p.redis.ttl(rejectedKeys.record(res.body.rejectedId ?? ''));
+    const ttl = await p.redis.ttl(redisKeys.rejectedEvent(res.body.rejectedId ?? ''));
     expect(ttl).toBeGreaterThan(7 * DAY - 60);
     expect(ttl).toBeLessThanOrEqual(7 * DAY);
   });

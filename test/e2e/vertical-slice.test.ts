@@ -6,24 +6,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VesperEvent } from '../../src/workflows/contracts';
 import { loadFixture } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
-import { post, startReceiverFor, type RunningReceiver } from '../helpers/receiver';
+import {
+  post,
+  startReceiverPipeline,
+  stopReceiverPipeline,
+  type RunningReceiver,
+} from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
-import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
+import type { Pipeline } from '../helpers/pipeline';
 import { nowStamp } from '../helpers/fixtures';
-import { redisKeys } from '../../src/activities/redis-keys';
+import { redisKeys } from '../../src/redis-keys';
 
 let p: Pipeline;
 let receiver: RunningReceiver;
 
-beforeAll(async () => {
-  p = await startPipeline(autoReplyOff);
-  receiver = await startReceiverFor(p);
-});
-
-afterAll(async () => {
-  await receiver?.close();
-  await p?.close();
-});
+beforeAll(async () => ({ p, receiver } = await startReceiverPipeline()));
+afterAll(() => stopReceiverPipeline({ p, receiver }));
 
 function send(event: VesperEvent) {
   const body = JSON.stringify(event);

@@ -5,6 +5,8 @@ import type { FindLegacyRun } from '../../src/api/legacy-keys';
 import { createApiMetrics } from '../../src/api/metrics';
 import type { RejectedEvent } from '../../src/api/rejected-events';
 import type { StartEvent } from '../../src/api/start-event';
+import { loadApiConfig } from '../../src/config';
+import type { Logger } from '../../src/logger';
 import type { ProcessEventInput } from '../../src/workflows/contracts';
 import { TEST_SECRET } from './signed-request';
 
@@ -13,19 +15,22 @@ export interface FakeReceiverOptions {
   keepRejected?: (event: RejectedEvent) => Promise<string>;
   bodyLimitBytes?: number;
   findLegacyRun?: FindLegacyRun;
+  logger?: Logger;
 }
 
 /**
- * The receiver app driven through `app.callback()`, with recording stand-ins for the Temporal hand-off and the
- * rejected-event store (the e2e tests use the real ones).
+ * The receiver app (createApp, production's default settings) driven through `app.callback()`, with recording
+ * stand-ins for its ports, the Temporal hand-off and the rejected-event store (the e2e tests use the real ones).
  */
 export function fakeReceiver(options: FakeReceiverOptions = {}) {
   const started: ProcessEventInput[] = [];
   const rejected: RejectedEvent[] = [];
+  const config = loadApiConfig({
+    WEBHOOK_SECRET: TEST_SECRET,
+    WEBHOOK_BODY_LIMIT_BYTES: String(options.bodyLimitBytes ?? 4096),
+  });
   const app = createApp({
-    webhookPath: '/webhooks/whatsapp',
-    webhookSecrets: [TEST_SECRET],
-    bodyLimitBytes: options.bodyLimitBytes ?? 4096,
+    config,
     startEvent:
       options.startEvent ??
       (async (input) => {
@@ -40,9 +45,8 @@ export function fakeReceiver(options: FakeReceiverOptions = {}) {
         return `r${rejected.length}`;
       }),
     findLegacyRun: options.findLegacyRun ?? (async () => undefined),
-    eventWindow: { maxAgeSeconds: 6 * 86_400, maxFutureSkewSeconds: 3600 },
     metrics: createApiMetrics(),
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
   });
   return { app, http: request(app.callback()), started, rejected };
 }

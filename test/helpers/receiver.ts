@@ -1,14 +1,14 @@
 import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import type { EventWindow } from '../../src/api/event-window';
-import { listenReceiver } from '../../src/api/receiver';
+import { createReceiver } from '../../src/api/receiver';
 import { getFreePort } from '../../scripts/lib/managed-process';
 import { loadApiConfig, type HttpServerConfig } from '../../src/config';
 import type { Logger } from '../../src/logger';
 import { TEST_SECRET } from './signed-request';
+import { autoReplyOff, startPipeline, type Pipeline } from './pipeline';
 
 export interface RunningReceiver {
   /** The webhook URL. */
@@ -36,35 +36,40 @@ export interface ReceiverOptions {
 }
 
 /**
- * The production receiver (listenReceiver: real Temporal hand-off, real Redis store, admin listener) on free
- * loopback ports, with production's defaults except what a test sets.
+ * The production receiver (createReceiver: real Temporal hand-off, real Redis store, admin listener) on free
+ * loopback ports, configured as loadApiConfig gives it with no variable set but the secret, Redis, and what a test
+ * overrides.
  */
 export async function startReceiver(options: ReceiverOptions): Promise<RunningReceiver> {
-  const defaults = loadApiConfig({ WEBHOOK_SECRET: TEST_SECRET, REDIS_URL: redisUrlOf(options.redis) });
-  const receiver = listenReceiver({
+  const defaults = loadApiConfig({
+    WEBHOOK_SECRET: TEST_SECRET,
+    REDIS_URL: redisUrlOf(options.redis),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ADMIN_HOST: '127.0.0.1',
+    ADMIN_PORT: String(await getFreePort()),
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+  });
+  const receiver = createReceiver({
     config: {
       ...defaults,
-      host: '127.0.0.1',
-      port: 0,
-      admin: { host: '127.0.0.1', port: await getFreePort() },
-      webhookSecrets: options.secrets ?? [TEST_SECRET],
+      webhookSecrets: options.secrets ?? defaults.webhookSecrets,
       bodyLimitBytes: options.bodyLimitBytes ?? defaults.bodyLimitBytes,
-      startTimeoutMs: options.startTimeoutMs ?? 5000,
+      startTimeoutMs: options.startTimeoutMs ?? defaults.startTimeoutMs,
       eventWindow: options.eventWindow ?? defaults.eventWindow,
       http: options.http ?? defaults.http,
-      temporal: { ...defaults.temporal, taskQueue: options.taskQueue },
     },
     client: options.client,
     logger: options.logger ?? pino({ level: 'silent' }),
   });
-  await receiver.ready();
-  const { server, admin } = receiver;
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { port, adminPort } = await receiver.listen();
+  await receiver.redisReady();
+  const origin = `http://127.0.0.1:${port}`;
   return {
-    url: `${origin}/webhooks/whatsapp`,
+    url: `${origin}${defaults.webhookPath}`,
     origin,
-    adminOrigin: `http://127.0.0.1:${(admin?.address() as AddressInfo).port}`,
-    server,
+    adminOrigin: `http://127.0.0.1:${adminPort}`,
+    server: receiver.server,
     close: () => receiver.close(),
   };
 }
@@ -100,4 +105,16 @@ export async function post(
 ): Promise<PostResult> {
   const res = await fetch(url, { method: 'POST', headers, body });
   return { status: res.status, headers: res.headers, body: (await res.json()) as PostResult['body'] };
+}
+
+/** A pipeline with auto-replies off and the real receiver in front of it: what most end-to-end files start. */
+export async function startReceiverPipeline(): Promise<{ p: Pipeline; receiver: RunningReceiver }> {
+  const p = await startPipeline(autoReplyOff);
+  return { p, receiver: await startReceiverFor(p) };
+}
+
+/** Closes what startReceiverPipeline started, receiver first; either may be missing if the start failed. */
+export async function stopReceiverPipeline(started: { p?: Pipeline; receiver?: RunningReceiver }) {
+  await started.receiver?.close();
+  await started.p?.close();
 }

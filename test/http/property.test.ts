@@ -8,8 +8,7 @@ import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/api/app';
-import { createApiMetrics } from '../../src/api/metrics';
+import { fakeReceiver } from '../helpers/fake-receiver';
 import type { ProcessEventInput } from '../../src/workflows/contracts';
 import {
   bodyArb,
@@ -56,18 +55,13 @@ describe('receiver under random and mutated requests', () => {
     });
     const started: ProcessEventInput[] = [];
     let kept = 0;
-    const app = createApp({
-      webhookPath: '/webhooks/whatsapp',
-      webhookSecrets: [TEST_SECRET],
+    const { app } = fakeReceiver({
       bodyLimitBytes: 2048,
       startEvent: async (input) => {
         started.push(input);
         return 'accepted';
       },
       keepRejected: async () => `kept-${++kept}`,
-      findLegacyRun: async () => undefined,
-      eventWindow: { maxAgeSeconds: 6 * 86_400, maxFutureSkewSeconds: 3600 },
-      metrics: createApiMetrics(),
       logger: pino({ level: 'trace' }, sink),
     });
     // one loopback server on app.callback(): request bodies must be the exact bytes, which supertest re-encodes

@@ -4,20 +4,18 @@ import { SAMPLE_TYPES } from '../../src/ops/sample-events';
 import { KNOWN_EVENT_TYPES } from '../../src/workflows/contracts';
 import { npmRun } from '../helpers/cli';
 import { uniqueId } from '../helpers/ids';
-import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
-import { startReceiverFor, type RunningReceiver } from '../helpers/receiver';
+import type { Pipeline } from '../helpers/pipeline';
+import {
+  startReceiverPipeline,
+  stopReceiverPipeline,
+  type RunningReceiver,
+} from '../helpers/receiver';
 import { TEST_SECRET } from '../helpers/signed-request';
 
 let p: Pipeline;
 let receiver: RunningReceiver;
-beforeAll(async () => {
-  p = await startPipeline(autoReplyOff);
-  receiver = await startReceiverFor(p);
-});
-afterAll(async () => {
-  await receiver?.close();
-  await p?.close();
-});
+beforeAll(async () => ({ p, receiver } = await startReceiverPipeline()));
+afterAll(() => stopReceiverPipeline({ p, receiver }));
 
 describe('send-test-event', () => {
   it('signs a realistic sample of every type; the receiver accepts it and its workflow completes', async () => {
