@@ -1,8 +1,8 @@
-/** The Temporal worker as the entry points run it: runtime, Redis, monitoring, workflows and activities. */
+/** The worker runtime: Temporal's runtime settings, and the processing worker (Redis, monitoring, workflows, activities). */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createActivities } from './activities';
 import type { WorkerConfig } from './config';
@@ -37,31 +37,47 @@ export const WORKER_REDIS_OPTIONS: RedisOptions = {
   reconnectOnError: (err) => err.message.startsWith('READONLY'),
 };
 
-export interface ProcessingWorker {
-  worker: Worker;
-  /** Runs until SIGINT/SIGTERM (handled by the SDK) and in-flight tasks are done, then closes Redis and metrics. */
-  run(): Promise<void>;
+/** Where the worker's workflow code comes from: a bundle built beforehand, else src/workflows bundled at start. */
+function workflowSource(bundlePath: string | undefined): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const prebuilt = bundlePath ?? (existsSync(PREBUILT_BUNDLE) ? PREBUILT_BUNDLE : undefined);
+  return prebuilt
+    ? { workflowBundle: { codePath: prebuilt } }
+    : { workflowsPath: require.resolve('./workflows') };
 }
 
-export async function createProcessingWorker(deps: {
+export interface ProcessingWorkerDeps {
   config: WorkerConfig;
   connection: NativeConnection;
   logger: Logger;
-}): Promise<ProcessingWorker> {
+  /** A workflow bundle to load (tests bundle once per run); default: dist's prebuilt one, else bundle at start. */
+  workflowBundlePath?: string;
+}
+
+export interface ProcessingWorker {
+  worker: Worker;
+  /** Runs until SIGINT/SIGTERM (handled by the SDK) or shutdown(), and in-flight tasks are done; then closes Redis and metrics. */
+  run(): Promise<void>;
+  /** Starts a graceful stop; run() resolves once it is done. */
+  shutdown(): void;
+}
+
+/**
+ * The worker runtime, assembled once: its Redis client, monitoring (metrics endpoint, trend alerts), the real
+ * activities and the workflows on the task queue. The entry point (worker.ts) and the tests build it here.
+ */
+export async function createProcessingWorker(deps: ProcessingWorkerDeps): Promise<ProcessingWorker> {
   const { config, connection, logger } = deps;
   // not awaited: a worker (re)started during a Redis outage must run, so that it alerts and its storage steps
   // wait and retry; ioredis keeps reconnecting.
   const redis = new Redis(config.redisUrl, WORKER_REDIS_OPTIONS);
   logConnectionState(redis, logger, 'redis', 'storage steps wait and retry');
   const monitoring = startWorkerMonitoring({ config, redis, connection, logger });
-  const prebuilt = existsSync(PREBUILT_BUNDLE);
+  const workflows = workflowSource(deps.workflowBundlePath);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(prebuilt
-      ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
-      : { workflowsPath: require.resolve('./workflows') }),
+    ...workflows,
     // the dead-letter alert groups are started on the worker's own connection
     activities: createActivities({
       redis,
@@ -71,12 +87,15 @@ export async function createProcessingWorker(deps: {
     }),
     sinks: monitoring.metrics.sinks,
     interceptors: { activity: [monitoring.metrics.activityInterceptor] },
+  }).catch(async (err: unknown) => {
+    await Promise.all([monitoring.stop(), redis.quit().catch(() => undefined)]);
+    throw err;
   });
   logger.info(
     {
       taskQueue: config.temporal.taskQueue,
       metrics: config.metrics.port > 0 ? `${config.metrics.host}:${config.metrics.port}` : 'off',
-      workflows: prebuilt ? 'prebuilt bundle' : 'bundled at start',
+      workflows: workflows.workflowBundle ? 'prebuilt bundle' : 'bundled at start',
     },
     'worker running',
   );
@@ -85,7 +104,8 @@ export async function createProcessingWorker(deps: {
     async run() {
       await worker.run();
       await monitoring.stop();
-      await redis.quit();
+      await redis.quit().catch(() => undefined);
     },
+    shutdown: () => worker.shutdown(),
   };
 }

@@ -6,11 +6,11 @@ import { createTemporalStarter } from '../../src/api/start-event';
 import type { processWhatsappEvent } from '../../src/workflows';
 import { eventKeyOf } from '../../src/api/event-key';
 import type { VesperEvent } from '../../src/workflows/contracts';
-import { StandIn } from './stand-in';
+import { StandIn } from '../../support/stand-in';
 import {
   connectToDevServer,
   connectToRedis,
-  createTestWorker,
+  startTestWorker,
   testActivityConfig,
   type TestActivityConfig,
 } from './temporal';
@@ -43,7 +43,7 @@ export async function startPipeline(
 ): Promise<Pipeline> {
   const [env, vesper, alerts] = await Promise.all([
     connectToDevServer(),
-    StandIn.start({ honoursIdempotencyKey: standIns.vesperHonoursIdempotencyKey }),
+    StandIn.start({ ignoreIdempotency: standIns.vesperHonoursIdempotencyKey === false }),
     StandIn.start(),
   ]);
   const redis = connectToRedis(standIns.redisUrl);
@@ -55,16 +55,16 @@ export async function startPipeline(
     // whatever else a test changes about Vesper, it is this stand-in
     vesper: { apiKey: 'test-api-key', timeoutMs: 2000, ...overrides.vesper, apiUrl: vesper.url },
   });
-  const worker = await createTestWorker(env, redis, config);
-  const running = worker.run();
+  const processing = await startTestWorker(env, config, standIns.redisUrl);
+  const running = processing.run();
   const startEvent = createTemporalStarter(env.client, {
-    taskQueue: worker.options.taskQueue,
+    taskQueue: processing.worker.options.taskQueue,
     timeoutMs: 5000,
   });
   return {
     env,
     redis,
-    worker,
+    worker: processing.worker,
     vesper,
     alerts,
     async start(event) {
@@ -73,7 +73,7 @@ export async function startPipeline(
       return env.client.workflow.getHandle<typeof processWhatsappEvent>(eventKey);
     },
     async close() {
-      worker.shutdown();
+      processing.shutdown();
       await running;
       await Promise.all([vesper.close(), alerts.close(), redis.quit()]);
       await env.teardown();

@@ -1,12 +1,15 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { inject } from 'vitest';
-import { createActivities, type ActivityDeps } from '../../src/activities';
-import { redisKeys } from '../../src/activities/redis-keys';
-import { createWorkerMetrics } from '../../src/monitoring/worker-metrics';
-import { WORKER_REDIS_OPTIONS } from '../../src/processing-worker';
+import type { ActivityDeps } from '../../src/activities';
+import { loadWorkerConfig } from '../../src/config';
+import {
+  createProcessingWorker,
+  WORKER_REDIS_OPTIONS,
+  type ProcessingWorker,
+} from '../../src/processing-worker';
 import { uniqueId } from './ids';
 
 let runtimeInstalled = false;
@@ -44,22 +47,26 @@ export function testActivityConfig(overrides: Partial<TestActivityConfig> = {}):
   };
 }
 
-/** A worker on a fresh task queue running the prebuilt bundle and the real activities. */
-export async function createTestWorker(
+/**
+ * The production worker (createProcessingWorker: its own Redis client, monitoring, the real activities) on a fresh
+ * task queue, loading the run's workflow bundle; its metrics endpoint off, and trend checks too far apart to fire
+ * during a test (test/ops covers both).
+ */
+export function startTestWorker(
   env: TestWorkflowEnvironment,
-  redis: Redis,
-  config: TestActivityConfig = testActivityConfig(),
-): Promise<Worker> {
-  const metrics = createWorkerMetrics({
-    deadLettersOpen: () => redis.zcard(redisKeys.deadLettersOpen),
-    backlog: async () => undefined,
+  activities: TestActivityConfig = testActivityConfig(),
+  redisUrl = inject('redisUrl'),
+): Promise<ProcessingWorker> {
+  const defaults = loadWorkerConfig({
+    REDIS_URL: redisUrl,
+    TEMPORAL_TASK_QUEUE: uniqueId('tq'),
+    WORKER_METRICS_PORT: '0',
+    TREND_CHECK_INTERVAL_SECONDS: '3600',
   });
-  return Worker.create({
+  return createProcessingWorker({
+    config: { ...defaults, ...activities },
     connection: env.nativeConnection,
-    taskQueue: uniqueId('tq'),
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: createActivities({ redis, client: env.client, config, logger: pino({ level: 'silent' }) }),
-    sinks: metrics.sinks,
-    interceptors: { activity: [metrics.activityInterceptor] },
+    logger: pino({ level: 'silent' }),
+    workflowBundlePath: inject('workflowBundlePath'),
   });
 }
