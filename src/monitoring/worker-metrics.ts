@@ -35,20 +35,16 @@ export function createWorkerMetrics(sources: WorkerMetricsSources): WorkerMetric
     labelNames: ['type', 'outcome'],
     registers,
   });
-  const processing = new Histogram({
-    name: 'whatsapp_event_processing_seconds',
-    help: 'From the receiver accepting an event to its workflow finishing, by type',
-    labelNames: ['type'],
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const endToEnd = new Histogram({
-    name: 'whatsapp_event_end_to_end_seconds',
-    help: "From the event's own timestamp (Vesper's) to its workflow finishing, by type",
-    labelNames: ['type'],
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
+  const byType = (name: string, help: string) =>
+    new Histogram({ name, help, labelNames: ['type'], buckets: LATENCY_BUCKETS, registers });
+  const processing = byType(
+    'whatsapp_event_processing_seconds',
+    'From the receiver accepting an event to its workflow finishing, by type',
+  );
+  const endToEnd = byType(
+    'whatsapp_event_end_to_end_seconds',
+    "From the event's own timestamp (Vesper's) to its workflow finishing, by type",
+  );
   const attempts = new Counter({
     name: 'whatsapp_activity_attempts_total',
     help: 'Activity attempts, by activity',

@@ -1,22 +1,14 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  CancelledFailure,
   log,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   proxySinks,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { RetryState, TimeoutFailure } from '@temporalio/common';
-import type {
-  AlertActivities,
-  DeadLetterActivities,
-  StorageActivities,
-  VesperActivities,
-} from '../activities';
+import type { AlertActivities, DeadLetterActivities, VesperActivities } from '../activities';
 import {
   eventTypeSpec,
   FAILURE_TYPES,
@@ -28,93 +20,22 @@ import {
   type ProcessEventResult,
   type ProcessingSinks,
 } from './contracts';
+import { PATCHES } from './patches';
 import { RETRY_POLICIES } from './retry-policies';
+import {
+  recordEvent,
+  recordSessionState,
+  releaseAutoReplyCooldown,
+  saveMessage,
+  updateMessageStatus,
+} from './storage-steps';
 
-// Redis writes are short and idempotent: local activities, run by the worker inside the workflow task, save
-// the server two tasks and four history events each (measured with npm run bench: server CPU per event -25 %).
-// Past their short bound (an outage, not a blip) the same write goes on as an ordinary activity: see stored().
-const localStorage = proxyLocalActivities<StorageActivities>(RETRY_POLICIES.storage);
-const outageStorage = proxyActivities<StorageActivities>(RETRY_POLICIES.storageOutage);
-const { releaseAutoReplyCooldown } = localStorage;
 const { sendAutoReply } = proxyActivities<VesperActivities>(RETRY_POLICIES.outboundHttp);
 const { alertTeam, reportDeadLetter } = proxyActivities<AlertActivities>(RETRY_POLICIES.alerting);
 const { recordDeadLetter, resolveDeadLetter } = proxyActivities<DeadLetterActivities>(
   RETRY_POLICIES.deadLetter,
 );
 
-/** Workflow code changes that alter commands, for runs recorded before them (see test/workflows/replay.test.ts). */
-const PATCHES = {
-  /** 0.2: a reply that failed for good gives its cooldown back before the dead letter. */
-  releaseCooldown: 'release-cooldown-on-failed-reply',
-  /** 0.3: a Redis write that outlasts its local attempts waits as an ordinary activity, retried without bound. */
-  storageOutage: 'storage-waits-out-outages',
-  /** 0.3: a dead letter joins its (step, error type) alert group instead of alerting on its own. */
-  groupedAlerts: 'grouped-dead-letter-alerts',
-  /** 0.3: a disconnect's alert goes out beside the session's record, not after it (Redis may be down). */
-  disconnectAlert: 'disconnect-alert-beside-record',
-};
-
-/**
- * A storage step: local attempts first; when an outage spent them (see outage()), the same write as an ordinary
- * activity that retries until Redis answers, shown in the Web UI as a pending activity with its attempts and last
- * failure.
- */
-function stored<K extends 'saveMessage' | 'updateMessageStatus' | 'recordSessionState' | 'recordEvent'>(
-  name: K,
-): StorageActivities[K] {
-  const run = async (...args: Parameters<StorageActivities[K]>) => {
-    const call = (proxy: StorageActivities) =>
-      (proxy[name] as (...a: Parameters<StorageActivities[K]>) => ReturnType<StorageActivities[K]>)(...args);
-    try {
-      return await call(localStorage);
-    } catch (err) {
-      if (isCancellation(err) || !patched(PATCHES.storageOutage)) throw err;
-      const failure = asActivityFailure(err, name);
-      if (!outage(failure)) throw failure;
-      log.warn('storage outage: waiting as an ordinary activity', { step: name, error: failure.message });
-      return await call(outageStorage);
-    }
-  };
-  return run as unknown as StorageActivities[K];
-}
-
-/**
- * A local activity's failure as the workflow sees an ordinary one's. The SDK hands a local activity's
- * non-retryable failure over bare (its ApplicationFailure, not wrapped in an ActivityFailure), which the
- * dead-letter path would not recognise: the run would fail without its dead letter.
- */
-function asActivityFailure(err: unknown, activityType: string): ActivityFailure {
-  if (err instanceof ActivityFailure) return err;
-  const cause = err instanceof Error ? err : new Error(String(err));
-  const retryState =
-    cause instanceof ApplicationFailure && cause.nonRetryable
-      ? RetryState.NON_RETRYABLE_FAILURE
-      : RetryState.MAXIMUM_ATTEMPTS_REACHED;
-  return new ActivityFailure('Local activity failed', activityType, undefined, retryState, undefined, cause);
-}
-
-/**
- * Whether the local attempts were spent by an outage, which the ordinary activity waits out: Redis unreachable
- * or not answering (StorageUnavailable, see activities/failures.ts) or an attempt timing out. Anything else (a
- * refusal, a bug) is a dead letter: visible, alerted, and resubmittable once fixed, never retried forever.
- */
-function outage(failure: ActivityFailure): boolean {
-  const cause = failure.cause;
-  if (cause instanceof TimeoutFailure) return true;
-  return cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.storageUnavailable;
-}
-
-function isCancellation(err: unknown): boolean {
-  return (
-    err instanceof CancelledFailure ||
-    (err instanceof ActivityFailure && err.cause instanceof CancelledFailure)
-  );
-}
-
-const saveMessage = stored('saveMessage');
-const updateMessageStatus = stored('updateMessageStatus');
-const recordSessionState = stored('recordSessionState');
-const recordEvent = stored('recordEvent');
 // fire-and-forget calls into the worker's metrics; never recorded in history, never replayed
 const { metrics } = proxySinks<ProcessingSinks>();
 

@@ -1,0 +1,11 @@
+/** Workflow code changes that alter commands, for runs recorded before them (see test/workflows/replay.test.ts). */
+export const PATCHES = {
+  /** 0.2: a reply that failed for good gives its cooldown back before the dead letter. */
+  releaseCooldown: 'release-cooldown-on-failed-reply',
+  /** 0.3: a Redis write that outlasts its local attempts waits as an ordinary activity, retried without bound. */
+  storageOutage: 'storage-waits-out-outages',
+  /** 0.3: a dead letter joins its (step, error type) alert group instead of alerting on its own. */
+  groupedAlerts: 'grouped-dead-letter-alerts',
+  /** 0.3: a disconnect's alert goes out beside the session's record, not after it (Redis may be down). */
+  disconnectAlert: 'disconnect-alert-beside-record',
+};
