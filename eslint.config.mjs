@@ -1,13 +1,26 @@
 // Imports flow one way: api -> workflow contracts (+ types); worker -> activities + workflows by path;
-// workflows -> contracts and `import type` from activities; nothing in src imports api or worker.
+// workflows -> contracts and `import type` from activities; nothing in src imports api or worker; ops and
+// monitoring are leaves that read what the runtimes write, and nothing in src imports ops.
 import js from '@eslint/js';
 import { importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-const noEntryPoints = { group: ['**/worker', '**/api/server'], message: 'entry points are not imported' };
+const noEntryPoints = {
+  regex: '^(\\.\\.?/)+(worker|(api/)?server)$',
+  message: 'entry points are not imported',
+};
+const noOps = {
+  group: ['**/ops', '**/ops/*'],
+  message: 'operator tools are entry points: nothing imports them',
+};
+/** A folder may import from a sibling folder only the modules named (regex alternatives). */
+const only = (folder, modules, message) => ({
+  regex: `^\\.\\./${folder}(/(?!(${modules})$).*)?$`,
+  message,
+});
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/'] },
+  { ignores: ['**/node_modules/', 'dist/', '.tools/', '.data/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -18,6 +31,12 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       'import-x/no-cycle': 'error',
     },
+  },
+  {
+    // a promise nobody awaits loses its rejection: await it, return it, or say `void` where that is the intent
+    files: ['**/*.ts', '**/*.mts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
   },
   {
     files: ['src/workflows/**/*.ts'],
@@ -44,6 +63,7 @@ export default tseslint.config(
               message: 'workflows depend on contracts only',
             },
             noEntryPoints,
+            noOps,
           ],
         },
       ],
@@ -62,6 +82,7 @@ export default tseslint.config(
               message: 'activities use workflows/contracts only',
             },
             noEntryPoints,
+            noOps,
           ],
         },
       ],
@@ -81,9 +102,60 @@ export default tseslint.config(
               message: 'type only',
             },
             noEntryPoints,
+            noOps,
           ],
         },
       ],
     },
+  },
+  {
+    files: ['src/monitoring/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../api', '../api/*'], message: 'monitoring does not know the receiver' },
+            only(
+              'activities',
+              'alerts|best-effort',
+              'monitoring sends alerts like the activities, nothing more',
+            ),
+            only('workflows', 'contracts', 'monitoring reads workflow contracts only'),
+            { group: ['../processing-worker'], message: 'the worker builds monitoring, not the reverse' },
+            noEntryPoints,
+            noOps,
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/ops/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            only(
+              'api',
+              'signature|start-event',
+              'ops signs and starts events as the receiver does, nothing more',
+            ),
+            only('activities', 'dead-letters', 'ops closes dead letters as the workflow does, nothing more'),
+            only('workflows', 'contracts', 'ops reads workflow contracts only'),
+            {
+              group: ['../monitoring', '../monitoring/*', '../processing-worker', '../admin-server'],
+              message: 'operator tools are clients, not runtimes',
+            },
+            noEntryPoints,
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/*.ts', 'src/config/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noOps] }] },
   },
 );
