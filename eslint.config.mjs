@@ -13,6 +13,11 @@ const noOps = {
   group: ['**/ops', '**/ops/*'],
   message: 'operator tools are entry points: nothing imports them',
 };
+/** The worker's assembly and what only it builds: no part of either runtime reaches into them. */
+const noWorkerAssembly = {
+  group: ['../processing-worker', '../monitoring', '../monitoring/*', '@temporalio/worker'],
+  message: 'the worker assembly builds these; the receiver and activities use the client',
+};
 /** A folder may import from a sibling folder only the modules named (regex alternatives). */
 const only = (folder, modules, message) => ({
   regex: `^\\.\\./${folder}(/(?!(${modules})$).*)?$`,
@@ -58,10 +63,7 @@ export default tseslint.config(
               allowTypeImports: true,
               message: 'import type only',
             },
-            {
-              group: ['../api', '../api/*', '../config', '../logger'],
-              message: 'workflows depend on contracts only',
-            },
+            { regex: '^\\.\\./(?!activities(/|$))', message: 'workflows depend on contracts only' },
             noEntryPoints,
             noOps,
           ],
@@ -81,6 +83,7 @@ export default tseslint.config(
               regex: '^\\.\\./workflows(/(?!contracts$).*)?$',
               message: 'activities use workflows/contracts only',
             },
+            noWorkerAssembly,
             noEntryPoints,
             noOps,
           ],
@@ -101,6 +104,7 @@ export default tseslint.config(
               allowTypeImports: true,
               message: 'type only',
             },
+            noWorkerAssembly,
             noEntryPoints,
             noOps,
           ],

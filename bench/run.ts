@@ -38,8 +38,9 @@ async function main(): Promise<void> {
   const systems = benchSystems({ options, temporalBinary, common, log });
   const results: SystemResult[] = [];
   try {
+    // installs (the seed peer's dependencies) before any measuring, so a failed one loses no results
+    for (const system of systems) await system.prepare?.();
     for (const system of systems) {
-      await system.prepare?.();
       log(
         `measuring ${system.name}: ${options.events} events closed loop ×${options.concurrency}, then ${options.openRates.join(' and ')} ev/s for ${options.openSeconds} s`,
       );

@@ -38,7 +38,9 @@ export const WORKER_REDIS_OPTIONS: RedisOptions = {
 };
 
 /** Where the worker's workflow code comes from: a bundle built beforehand, else src/workflows bundled at start. */
-function workflowSource(bundlePath: string | undefined): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+function workflowSource(
+  bundlePath: string | undefined,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   const prebuilt = bundlePath ?? (existsSync(PREBUILT_BUNDLE) ? PREBUILT_BUNDLE : undefined);
   return prebuilt
     ? { workflowBundle: { codePath: prebuilt } }
@@ -102,9 +104,12 @@ export async function createProcessingWorker(deps: ProcessingWorkerDeps): Promis
   return {
     worker,
     async run() {
-      await worker.run();
-      await monitoring.stop();
-      await redis.quit().catch(() => undefined);
+      try {
+        await worker.run();
+      } finally {
+        await monitoring.stop();
+        await redis.quit().catch(() => undefined);
+      }
     },
     shutdown: () => worker.shutdown(),
   };

@@ -38,10 +38,9 @@ export function createApp(deps: AppDeps): Koa<ReceiverState> {
       if (!refusal) logger.error({ err }, 'unhandled error');
       ctx.status = refusal?.status ?? 500;
       ctx.body = refusal?.body ?? { error: 'internal error' };
-      if (refusal) {
-        ctx.state.outcome = refusal.outcome;
-        ctx.set(refusal.headers);
-      }
+      // even when the webhook had already named an outcome: what was answered is what is counted
+      ctx.state.outcome = refusal?.outcome;
+      if (refusal) ctx.set(refusal.headers);
     }
   });
   app.use(async (ctx, next) => {

@@ -89,7 +89,12 @@ export function createReceiver({ config, client, logger }: ReceiverDeps): Receiv
     async listen() {
       const port = await listenOn(server, config.port, config.host);
       logger.info({ url: `http://${config.host}:${port}${config.webhookPath}` }, 'receiver listening');
-      const adminPort = admin && (await listenOn(admin, config.admin.port, config.admin.host));
+      const adminPort =
+        admin &&
+        (await listenOn(admin, config.admin.port, config.admin.host).catch((err: unknown) => {
+          server.close();
+          throw err;
+        }));
       if (admin)
         logger.info(
           { url: `http://${config.admin.host}:${adminPort}` },

@@ -9,8 +9,6 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bestEffort } from '../../src/activities/best-effort';
 import { redisKeys } from '../../src/redis-keys';
-import { loadWorkerConfig } from '../../src/config';
-import { startWorkerMonitoring } from '../../src/monitoring';
 import { TrendMonitor } from '../../src/monitoring/trend-alerts';
 import { getFreePort } from '../../scripts/lib/managed-process';
 import { eventKeyOf } from '../../src/api/event-key';
@@ -22,6 +20,7 @@ import { OwnRedis } from '../helpers/own-redis';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { parseMetrics, startEntryPoints } from '../helpers/processes';
 import { until } from '../helpers/wait';
+import { startTestWorker } from '../helpers/temporal';
 
 let redis: OwnRedis;
 let p: Pipeline;
@@ -146,17 +145,12 @@ describe('while Redis is down', () => {
 
   it("the worker's /metrics still answers, with Redis marked down and its series NaN, not a stale 0", async () => {
     const port = await getFreePort();
-    const config = loadWorkerConfig({
-      REDIS_URL: redis.url,
-      WORKER_METRICS_PORT: String(port),
-      WORKER_SDK_METRICS_PORT: String(await getFreePort()),
+    const worker = await startTestWorker(p.env, {
+      redisUrl: redis.url,
+      extraEnv: { WORKER_METRICS_PORT: String(port), WORKER_SDK_METRICS_PORT: String(await getFreePort()) },
     });
-    const monitoring = startWorkerMonitoring({
-      config,
-      redis: p.redis,
-      connection: p.env.nativeConnection,
-      logger: pino({ level: 'silent' }),
-    });
+    const running = worker.run();
+    const scrape = async () => parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
     try {
       await redis.down();
       const res = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -166,12 +160,14 @@ describe('while Redis is down', () => {
       expect(series.get('whatsapp_dead_letters_open')).toBeNaN();
       expect(series.has('process_cpu_user_seconds_total')).toBe(true);
       await redis.up();
-      await until('Redis back for the client', () => p.redis.status === 'ready');
-      const after = parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-      expect(after.get('whatsapp_worker_redis_up')).toBe(1);
-      expect(after.get('whatsapp_dead_letters_open')).toBeGreaterThanOrEqual(0);
+      await until(
+        'Redis back for the worker',
+        async () => (await scrape()).get('whatsapp_worker_redis_up') === 1,
+      );
+      expect((await scrape()).get('whatsapp_dead_letters_open')).toBeGreaterThanOrEqual(0);
     } finally {
-      await monitoring.stop();
+      worker.shutdown();
+      await running;
       await redis.up();
     }
   });

@@ -6,12 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VesperEvent } from '../../src/workflows/contracts';
 import { loadFixture } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
-import {
-  post,
-  startReceiverPipeline,
-  stopReceiverPipeline,
-  type RunningReceiver,
-} from '../helpers/receiver';
+import { post, startReceiverPipeline, stopReceiverPipeline, type RunningReceiver } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
 import type { Pipeline } from '../helpers/pipeline';
 import { nowStamp } from '../helpers/fixtures';

@@ -55,7 +55,7 @@ export async function startPipeline(
     // whatever else a test changes about Vesper, it is this stand-in
     vesper: { apiKey: 'test-api-key', timeoutMs: 2000, ...overrides.vesper, apiUrl: vesper.url },
   });
-  const processing = await startTestWorker(env, config, standIns.redisUrl);
+  const processing = await startTestWorker(env, { activities: config, redisUrl: standIns.redisUrl });
   const running = processing.run();
   const startEvent = createTemporalStarter(env.client, {
     taskQueue: processing.worker.options.taskQueue,

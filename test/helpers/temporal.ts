@@ -54,15 +54,21 @@ export function testActivityConfig(overrides: Partial<TestActivityConfig> = {}):
  */
 export function startTestWorker(
   env: TestWorkflowEnvironment,
-  activities: TestActivityConfig = testActivityConfig(),
-  redisUrl = inject('redisUrl'),
+  options: {
+    activities?: TestActivityConfig;
+    redisUrl?: string;
+    /** More variables for the worker's config, e.g. WORKER_METRICS_PORT to serve /metrics. */
+    extraEnv?: Record<string, string>;
+  } = {},
 ): Promise<ProcessingWorker> {
   const defaults = loadWorkerConfig({
-    REDIS_URL: redisUrl,
+    REDIS_URL: options.redisUrl ?? inject('redisUrl'),
     TEMPORAL_TASK_QUEUE: uniqueId('tq'),
     WORKER_METRICS_PORT: '0',
     TREND_CHECK_INTERVAL_SECONDS: '3600',
+    ...options.extraEnv,
   });
+  const activities = options.activities ?? testActivityConfig();
   return createProcessingWorker({
     config: { ...defaults, ...activities },
     connection: env.nativeConnection,

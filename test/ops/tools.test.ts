@@ -5,11 +5,7 @@ import { KNOWN_EVENT_TYPES } from '../../src/workflows/contracts';
 import { npmRun } from '../helpers/cli';
 import { uniqueId } from '../helpers/ids';
 import type { Pipeline } from '../helpers/pipeline';
-import {
-  startReceiverPipeline,
-  stopReceiverPipeline,
-  type RunningReceiver,
-} from '../helpers/receiver';
+import { startReceiverPipeline, stopReceiverPipeline, type RunningReceiver } from '../helpers/receiver';
 import { TEST_SECRET } from '../helpers/signed-request';
 
 let p: Pipeline;
