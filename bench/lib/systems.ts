@@ -152,9 +152,8 @@ async function ensurePeerDependencies(log: (line: string) => void): Promise<void
     (name) => !existsSync(path.join(PEERS_DIR, 'node_modules', name, 'package.json')),
   );
   if (missing.length === 0) return;
-  log(`installing the seed peer's dependencies (${missing.join(', ')} missing): npm ci --prefix bench/peers`);
-  const install = await run('npm', ['ci', '--prefix', 'bench/peers', '--no-audit', '--no-fund'], {
-    cwd: PROJECT_ROOT,
-  });
-  if (install.code !== 0) throw new Error(`npm ci --prefix bench/peers failed: ${install.stderr}`);
+  log(`installing the seed peer's dependencies (${missing.join(', ')} missing): npm ci in bench/peers`);
+  // from inside the folder, not with --prefix: npm derives its global config (cafile…) from the prefix
+  const install = await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: PEERS_DIR });
+  if (install.code !== 0) throw new Error(`npm ci in bench/peers failed: ${install.stderr}`);
 }
