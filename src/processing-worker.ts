@@ -1,4 +1,7 @@
-/** The worker runtime: Temporal's runtime settings, and the processing worker (Redis, monitoring, workflows, activities). */
+/**
+ * The worker runtime: Temporal's runtime settings, and the processing worker (Redis, monitoring, workflows,
+ * activities).
+ */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
@@ -57,7 +60,10 @@ export interface ProcessingWorkerDeps {
 
 export interface ProcessingWorker {
   worker: Worker;
-  /** Runs until SIGINT/SIGTERM (handled by the SDK) or shutdown(), and in-flight tasks are done; then closes Redis and metrics. */
+  /**
+   * Runs until SIGINT/SIGTERM (handled by the SDK) or shutdown(), and in-flight tasks are done; then closes Redis
+   * and metrics.
+   */
   run(): Promise<void>;
   /** Starts a graceful stop; run() resolves once it is done. */
   shutdown(): void;
