@@ -1,4 +1,7 @@
 /** What a benchmark run measures, from BENCH_* variables: parsed once, every problem reported at once. */
+import * as v from 'valibot';
+import { parseEnv, type Env } from '../../src/config';
+import { field, integer, optionalText, text } from '../../src/config/fields';
 
 /** The systems, by the key BENCH_SYSTEMS names them with. */
 export const SYSTEM_KEYS = ['ceiling', 'seed', 'ours-ack', 'ours'] as const;
@@ -30,41 +33,60 @@ export interface BenchOptions {
   profileDir?: string;
 }
 
-export function benchOptionsFromEnv(env: NodeJS.ProcessEnv): BenchOptions {
-  const problems: string[] = [];
-  const positive = (name: string, raw: string | undefined, fallback: number): number => {
-    const value = Number(raw?.trim() || fallback);
-    if (Number.isFinite(value) && value > 0) return value;
-    problems.push(`${name} must be a positive number (got "${raw}")`);
-    return fallback;
+/** BENCH_* through the product's own env schema builders: bad values stop the run, each one named. */
+export function benchOptionsFromEnv(env: Env): BenchOptions {
+  const e = parseEnv(
+    v.object({
+      BENCH_EVENTS: integer(1000, 1, 1_000_000),
+      BENCH_CONCURRENCY: integer(32, 1, 10_000),
+      BENCH_RATES: field(
+        [10, 200],
+        (value) => /^\d+(,\d+)*$/.test(value) && value.split(',').every((rate) => Number(rate) > 0),
+        (value) => `must be rates in events per second, comma-separated (got "${value}")`,
+        (value) => value.split(',').map(Number),
+      ),
+      BENCH_OPEN_SECONDS: integer(5, 1, 3600),
+      BENCH_SYSTEMS: field(
+        [...SYSTEM_KEYS],
+        (value) => value.split(',').every((key) => (SYSTEM_KEYS as readonly string[]).includes(key.trim())),
+        (value) => `names systems among ${SYSTEM_KEYS.join(', ')} (got "${value}")`,
+        (value) => SYSTEM_KEYS.filter((key) => value.split(',').some((named) => named.trim() === key)),
+      ),
+      BENCH_SQLITE: text(''),
+      BENCH_SERVER_DYNAMIC_CONFIG: jsonObject<BenchOptions['serverDynamicConfig']>(),
+      BENCH_SERVER_ENV: jsonObject<BenchOptions['serverEnv']>(),
+      BENCH_PROFILE_DIR: optionalText,
+    }),
+    env,
+  );
+  return {
+    events: e.BENCH_EVENTS,
+    concurrency: e.BENCH_CONCURRENCY,
+    openRates: e.BENCH_RATES,
+    openSeconds: e.BENCH_OPEN_SECONDS,
+    systems: e.BENCH_SYSTEMS,
+    sqlite: e.BENCH_SQLITE,
+    serverDynamicConfig: e.BENCH_SERVER_DYNAMIC_CONFIG,
+    serverEnv: e.BENCH_SERVER_ENV,
+    profileDir: e.BENCH_PROFILE_DIR,
   };
-  const json = <T>(name: string, fallback: T): T => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
+}
+
+function jsonObject<T extends object>() {
+  const parsed = (value: string): unknown => {
     try {
-      return JSON.parse(raw) as T;
+      return JSON.parse(value);
     } catch {
-      problems.push(`${name} must be a JSON object (got "${raw}")`);
-      return fallback;
+      return undefined;
     }
   };
-  const rates = env.BENCH_RATES ?? env.BENCH_RATE ?? '10,200';
-  const named = env.BENCH_SYSTEMS?.split(',').map((s) => s.trim());
-  for (const key of named ?? []) {
-    if (!(SYSTEM_KEYS as readonly string[]).includes(key))
-      problems.push(`BENCH_SYSTEMS names ${SYSTEM_KEYS.join(', ')} (got "${key}")`);
-  }
-  const options: BenchOptions = {
-    events: positive('BENCH_EVENTS', env.BENCH_EVENTS, 1000),
-    concurrency: positive('BENCH_CONCURRENCY', env.BENCH_CONCURRENCY, 32),
-    openRates: rates.split(',').map((rate) => positive('BENCH_RATES', rate, 10)),
-    openSeconds: positive('BENCH_OPEN_SECONDS', env.BENCH_OPEN_SECONDS, 5),
-    systems: SYSTEM_KEYS.filter((key) => !named || named.includes(key)),
-    sqlite: env.BENCH_SQLITE ?? '',
-    serverDynamicConfig: json('BENCH_SERVER_DYNAMIC_CONFIG', {}),
-    serverEnv: json('BENCH_SERVER_ENV', {}),
-    profileDir: env.BENCH_PROFILE_DIR || undefined,
-  };
-  if (problems.length > 0) throw new Error(`invalid bench settings:\n  ${problems.join('\n  ')}`);
-  return options;
+  return field<T>(
+    {} as T,
+    (value) => {
+      const object = parsed(value);
+      return typeof object === 'object' && object !== null && !Array.isArray(object);
+    },
+    (value) => `must be a JSON object (got "${value}")`,
+    (value) => parsed(value) as T,
+  );
 }

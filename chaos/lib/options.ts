@@ -1,5 +1,8 @@
 /** What a chaos run does, from CHAOS_* variables; every problem is reported at once. */
 import { randomInt } from 'node:crypto';
+import * as v from 'valibot';
+import { parseEnv, type Env } from '../../src/config';
+import { integer, oneOf } from '../../src/config/fields';
 
 export interface ChaosOptions {
   /** Signed events to send, redeliveries included. */
@@ -66,49 +69,48 @@ export function randomSeed(): number {
   return randomInt(1, 2 ** 31 - 1);
 }
 
-export function chaosOptionsFromEnv(env: NodeJS.ProcessEnv): ChaosOptions {
-  const problems: string[] = [];
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-      return fallback;
-    }
-    return value;
-  };
-  const profile = env.CHAOS_PROFILE?.trim();
-  if (profile && profile !== 'outages') problems.push(`CHAOS_PROFILE must be outages (got "${profile}")`);
-  const d = { ...DEFAULT_CHAOS_OPTIONS, ...(profile === 'outages' ? OUTAGES_PROFILE : {}) };
-  const appendfsync = env.CHAOS_REDIS_APPENDFSYNC?.trim() || d.redisAppendfsync;
-  if (appendfsync !== 'always' && appendfsync !== 'everysec') {
-    problems.push(`CHAOS_REDIS_APPENDFSYNC must be always or everysec (got "${appendfsync}")`);
-  }
-  const options: ChaosOptions = {
-    events: int('CHAOS_EVENTS', d.events, 10, 100_000),
-    seed: int('CHAOS_SEED', randomSeed(), 1, 2 ** 31 - 1),
-    ratePerSecond: int('CHAOS_RATE', d.ratePerSecond, 1, 1000),
-    concurrency: int('CHAOS_CONCURRENCY', d.concurrency, 1, 1000),
-    workerKills: int('CHAOS_WORKER_KILLS', d.workerKills, 0, 20),
-    temporalRestarts: int('CHAOS_TEMPORAL_RESTARTS', d.temporalRestarts, 0, 5),
-    redisRestarts: int('CHAOS_REDIS_RESTARTS', d.redisRestarts, 0, 5),
-    redisOutages: int('CHAOS_REDIS_OUTAGES', d.redisOutages, 0, 5),
-    redisOutageSeconds: int('CHAOS_REDIS_OUTAGE_SECONDS', d.redisOutageSeconds, 1, 7200),
-    vesperOutages: int('CHAOS_VESPER_OUTAGES', d.vesperOutages, 0, 5),
-    // at most 50 min: the stack runs the product's AUTO_REPLY_MAX_AGE_SECONDS (1 h), past which replies are given up
-    vesperOutageSeconds: int('CHAOS_VESPER_OUTAGE_SECONDS', d.vesperOutageSeconds, 1, 3000),
-    restartDelaySeconds: int('CHAOS_RESTART_DELAY_SECONDS', d.restartDelaySeconds, 0, 120),
-    redisAppendfsync: appendfsync === 'always' ? 'always' : 'everysec',
-    drainTimeoutSeconds: int('CHAOS_DRAIN_TIMEOUT_SECONDS', d.drainTimeoutSeconds, 10, 7200),
-    senderGiveUpSeconds: int('CHAOS_SENDER_GIVE_UP_SECONDS', d.senderGiveUpSeconds, 5, 3600),
+/** CHAOS_* through the product's own env schema builders; the profile sets the defaults the others override. */
+export function chaosOptionsFromEnv(env: Env): ChaosOptions {
+  const outages = env.CHAOS_PROFILE?.trim() === 'outages';
+  const d = { ...DEFAULT_CHAOS_OPTIONS, ...(outages ? OUTAGES_PROFILE : {}) };
+  const e = parseEnv(
+    v.object({
+      CHAOS_PROFILE: oneOf(['outages', 'default'], 'default'),
+      CHAOS_EVENTS: integer(d.events, 10, 100_000),
+      CHAOS_SEED: integer(randomSeed(), 1, 2 ** 31 - 1),
+      CHAOS_RATE: integer(d.ratePerSecond, 1, 1000),
+      CHAOS_CONCURRENCY: integer(d.concurrency, 1, 1000),
+      CHAOS_WORKER_KILLS: integer(d.workerKills, 0, 20),
+      CHAOS_TEMPORAL_RESTARTS: integer(d.temporalRestarts, 0, 5),
+      CHAOS_REDIS_RESTARTS: integer(d.redisRestarts, 0, 5),
+      CHAOS_REDIS_OUTAGES: integer(d.redisOutages, 0, 5),
+      CHAOS_REDIS_OUTAGE_SECONDS: integer(d.redisOutageSeconds, 1, 7200),
+      CHAOS_VESPER_OUTAGES: integer(d.vesperOutages, 0, 5),
+      // at most 50 min: the stack runs the product's AUTO_REPLY_MAX_AGE_SECONDS (1 h), past which replies are given up
+      CHAOS_VESPER_OUTAGE_SECONDS: integer(d.vesperOutageSeconds, 1, 3000),
+      CHAOS_RESTART_DELAY_SECONDS: integer(d.restartDelaySeconds, 0, 120),
+      CHAOS_REDIS_APPENDFSYNC: oneOf(['always', 'everysec'] as const, d.redisAppendfsync),
+      CHAOS_DRAIN_TIMEOUT_SECONDS: integer(d.drainTimeoutSeconds, 10, 7200),
+      CHAOS_SENDER_GIVE_UP_SECONDS: integer(d.senderGiveUpSeconds, 5, 3600),
+    }),
+    env,
+  );
+  return {
+    events: e.CHAOS_EVENTS,
+    seed: e.CHAOS_SEED,
+    ratePerSecond: e.CHAOS_RATE,
+    concurrency: e.CHAOS_CONCURRENCY,
+    workerKills: e.CHAOS_WORKER_KILLS,
+    temporalRestarts: e.CHAOS_TEMPORAL_RESTARTS,
+    redisRestarts: e.CHAOS_REDIS_RESTARTS,
+    redisOutages: e.CHAOS_REDIS_OUTAGES,
+    redisOutageSeconds: e.CHAOS_REDIS_OUTAGE_SECONDS,
+    vesperOutages: e.CHAOS_VESPER_OUTAGES,
+    vesperOutageSeconds: e.CHAOS_VESPER_OUTAGE_SECONDS,
+    restartDelaySeconds: e.CHAOS_RESTART_DELAY_SECONDS,
+    redisAppendfsync: e.CHAOS_REDIS_APPENDFSYNC,
+    drainTimeoutSeconds: e.CHAOS_DRAIN_TIMEOUT_SECONDS,
+    senderGiveUpSeconds: e.CHAOS_SENDER_GIVE_UP_SECONDS,
     entry: 'dist',
   };
-  // the stack runs the product's AUTO_REPLY_MAX_AGE_SECONDS (1 h): a longer outage would rightly expire replies
-  if (options.vesperOutageSeconds > 3000)
-    problems.push(
-      'CHAOS_VESPER_OUTAGE_SECONDS must stay below 3000: replies older than an hour are given up',
-    );
-  if (problems.length > 0) throw new Error(`invalid chaos settings:\n  ${problems.join('\n  ')}`);
-  return options;
 }

@@ -27,7 +27,8 @@ export class ConfigError extends Error {
 /** The secret `npm start` gives the receiver when WEBHOOK_SECRET is unset; the test-event sender uses it too. */
 export const DEV_WEBHOOK_SECRET = 'dev-secret-change-me';
 
-function parse<S extends v.GenericSchema>(schema: S, env: Env): v.InferOutput<S> {
+/** Parses `env` with a schema of variables (here, and the bench and chaos settings): every problem at once. */
+export function parseEnv<S extends v.GenericSchema>(schema: S, env: Env): v.InferOutput<S> {
   const result = v.safeParse(schema, env, { abortEarly: false });
   if (!result.success) throw new ConfigError(result.issues.map(describe));
   return result.output;
@@ -62,7 +63,7 @@ function vesper(env: VesperEnv): VesperConfig {
 }
 
 export function loadApiConfig(env: Env): ApiConfig {
-  const e = parse(API_ENV, env);
+  const e = parseEnv(API_ENV, env);
   return {
     host: e.HOST,
     redisUrl: e.REDIS_URL,
@@ -90,7 +91,7 @@ export function loadApiConfig(env: Env): ApiConfig {
 }
 
 export function loadWorkerConfig(env: Env): WorkerConfig {
-  const e = parse(WORKER_ENV, env);
+  const e = parseEnv(WORKER_ENV, env);
   return {
     redisUrl: e.REDIS_URL,
     temporal: temporal(e),
@@ -122,7 +123,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
 
 /** The operator tools (dlq, send-test-event, register-webhook, replay); nothing here is required. */
 export function loadOpsConfig(env: Env): OpsConfig {
-  const e = parse(OPS_ENV, env);
+  const e = parseEnv(OPS_ENV, env);
   return {
     temporal: temporal(e),
     redisUrl: e.REDIS_URL,

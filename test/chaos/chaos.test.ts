@@ -6,9 +6,7 @@
  * auto-reply waiting out its 30 s activity timeout, hence the generous timeout.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CHAOS_OPTIONS, randomSeed } from '../../chaos/lib/options';
-import { formatTable } from '../../chaos/lib/report';
-import { runChaos } from '../../chaos/lib/run-chaos';
+import { runShortChaos } from '../helpers/chaos';
 
 const CHAOS_TEST_TIMEOUT_MS = 360_000;
 
@@ -16,26 +14,16 @@ describe('chaos run, shortened', () => {
   it(
     'loses nothing and doubles nothing through a worker kill, a Redis restart and a Vesper outage',
     async () => {
-      const seed = Number(process.env.CHAOS_SEED) || randomSeed();
-      const lines: string[] = [];
-      const result = await runChaos(
-        {
-          ...DEFAULT_CHAOS_OPTIONS,
-          seed,
-          events: 500,
-          ratePerSecond: 15,
-          workerKills: 1,
-          temporalRestarts: 0,
-          redisRestarts: 1,
-          vesperOutages: 1,
-          vesperOutageSeconds: 5,
-          drainTimeoutSeconds: 240,
-          entry: 'src',
-        },
-        (line) => lines.push(line),
-      );
-      const report = `${lines.join('\n')}\n${formatTable(result)}`;
-      console.log(formatTable(result));
+      const { result, report } = await runShortChaos({
+        events: 500,
+        ratePerSecond: 15,
+        workerKills: 1,
+        temporalRestarts: 0,
+        redisRestarts: 1,
+        vesperOutages: 1,
+        vesperOutageSeconds: 5,
+        drainTimeoutSeconds: 240,
+      });
 
       expect(result.faults.map((f) => f.kind).sort(), report).toEqual([
         'redis-restart',

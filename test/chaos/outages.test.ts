@@ -5,10 +5,9 @@
  * points from src/ through tsx.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CHAOS_OPTIONS, OUTAGES_PROFILE, randomSeed } from '../../chaos/lib/options';
-import { formatTable } from '../../chaos/lib/report';
+import { OUTAGES_PROFILE } from '../../chaos/lib/options';
 import { MAX_ALERTS_PER_FAULT } from '../../chaos/lib/result';
-import { runChaos } from '../../chaos/lib/run-chaos';
+import { runShortChaos } from '../helpers/chaos';
 
 const OUTAGES_TEST_TIMEOUT_MS = 480_000;
 
@@ -16,24 +15,14 @@ describe('chaos run with long outages, shortened', () => {
   it(
     'waits out a Redis outage and a Vesper outage: 0 lost, 0 doubled, 0 dead letters, a handful of alerts',
     async () => {
-      const seed = Number(process.env.CHAOS_SEED) || randomSeed();
-      const lines: string[] = [];
-      const result = await runChaos(
-        {
-          ...DEFAULT_CHAOS_OPTIONS,
-          ...OUTAGES_PROFILE,
-          seed,
-          events: 300,
-          ratePerSecond: 15,
-          redisOutageSeconds: 40,
-          vesperOutageSeconds: 60,
-          drainTimeoutSeconds: 240,
-          entry: 'src',
-        },
-        (line) => lines.push(line),
-      );
-      const report = `${lines.join('\n')}\n${formatTable(result)}`;
-      console.log(formatTable(result));
+      const { result, report } = await runShortChaos({
+        ...OUTAGES_PROFILE,
+        events: 300,
+        ratePerSecond: 15,
+        redisOutageSeconds: 40,
+        vesperOutageSeconds: 60,
+        drainTimeoutSeconds: 240,
+      });
 
       expect(result.faults.map((f) => f.kind).sort(), report).toEqual(['redis-outage', 'vesper-outage']);
       expect(result.lost.events, report).toBe(0);
