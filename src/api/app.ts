@@ -4,11 +4,15 @@ import type { Logger } from '../logger';
 import { ReceiverError, toHttpResponse } from './errors';
 import type { ApiMetrics } from './metrics';
 import { rawJsonBody } from './raw-body';
+import { createStartSlots } from './start-slots';
 import { receiveWebhook, type ReceiverState, type WebhookPorts } from './webhook';
 
 /** What the app is built from: its settings, and the ports it hands events to (real ones in receiver.ts). */
 export interface AppDeps extends WebhookPorts {
-  config: Pick<ApiConfig, 'webhookPath' | 'webhookSecrets' | 'bodyLimitBytes' | 'eventWindow'>;
+  config: Pick<
+    ApiConfig,
+    'webhookPath' | 'webhookSecrets' | 'bodyLimitBytes' | 'eventWindow' | 'maxStartsInFlight'
+  >;
   metrics: ApiMetrics;
   logger: Logger;
 }
@@ -55,6 +59,8 @@ export function createApp(deps: AppDeps): Koa<ReceiverState> {
     await next();
   });
   app.use(rawJsonBody(config.bodyLimitBytes));
-  app.use((ctx) => receiveWebhook(ctx, deps));
+  // one app per receiver process (receiver.ts), so one bound on the process's hand-offs
+  const webhookDeps = { ...deps, startSlots: createStartSlots(config.maxStartsInFlight, metrics) };
+  app.use((ctx) => receiveWebhook(ctx, webhookDeps));
   return app;
 }

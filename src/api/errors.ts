@@ -12,12 +12,18 @@ export type Refusal =
   | 'unsupported_media_type'
   | 'method_not_allowed'
   | 'too_early'
-  | 'unavailable';
+  | 'unavailable'
+  | 'overloaded';
 
 /** Seconds a sender should wait before retrying a hand-off that failed (Temporal or Redis unavailable). */
 export const RETRY_AFTER_SECONDS = 5;
 /** A sender whose clock is ahead of ours can retry once its stamp is inside the window. */
 const TOO_EARLY_RETRY_AFTER_SECONDS = 60;
+/**
+ * Every hand-off slot was taken (start-slots.ts): slots free in milliseconds when Temporal keeps up, so a short
+ * hint. Vesper documents no retry schedule and no Retry-After; a sender that ignores it loses nothing.
+ */
+const OVERLOADED_RETRY_AFTER_SECONDS = 1;
 
 const HTTP: Record<Refusal, { status: number; headers?: Record<string, string> }> = {
   unauthorized: { status: 401 },
@@ -27,6 +33,7 @@ const HTTP: Record<Refusal, { status: number; headers?: Record<string, string> }
   method_not_allowed: { status: 405, headers: { Allow: 'POST' } },
   too_early: { status: 503, headers: { 'Retry-After': String(TOO_EARLY_RETRY_AFTER_SECONDS) } },
   unavailable: { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
+  overloaded: { status: 503, headers: { 'Retry-After': String(OVERLOADED_RETRY_AFTER_SECONDS) } },
 };
 
 /** A request the receiver refuses; `details` go into the JSON body (e.g. the ID a rejected event was kept under). */

@@ -9,6 +9,7 @@ import { parseEvent } from './parse-event';
 import type { KeepRejected } from './rejected-events';
 import { SIGNATURE_HEADER, SignatureError, verifySignature } from './signature';
 import type { StartEvent } from './start-event';
+import type { StartSlots } from './start-slots';
 import { EVENT_INPUT_LIMIT_BYTES } from '../workflows/contracts';
 
 /** What a webhook request leaves for the middleware around it (metrics): set as far as the request got. */
@@ -26,7 +27,9 @@ export interface WebhookPorts {
 }
 
 interface WebhookDeps extends WebhookPorts {
-  config: Pick<ApiConfig, 'webhookSecrets' | 'eventWindow'>;
+  config: Pick<ApiConfig, 'webhookSecrets' | 'eventWindow' | 'maxStartsInFlight'>;
+  /** Bounds the hand-offs in flight: only they take a slot, every earlier answer is given without one. */
+  startSlots: StartSlots;
   logger: Logger;
 }
 
@@ -80,6 +83,16 @@ export async function receiveWebhook(ctx: WebhookContext, deps: WebhookDeps): Pr
     deps.logger.warn({ outcome: 'too_large', rejectedId }, 'webhook too large for Temporal, kept');
     throw new ReceiverError('too_large', reason, { rejectedId });
   }
+  // the hand-off's Temporal calls (the legacy look-up too) wait out the start timeout when Temporal is saturated:
+  // with every slot taken, refuse now rather than queue behind them
+  const release = deps.startSlots.take();
+  if (!release) {
+    deps.logger.warn({ eventKey, outcome: 'overloaded' }, 'hand-off refused: every start slot is taken');
+    throw new ReceiverError(
+      'overloaded',
+      `${config.maxStartsInFlight} events are being handed off already; retry later`,
+    );
+  }
   let outcome;
   let workflowId = eventKey;
   try {
@@ -93,6 +106,8 @@ export async function receiveWebhook(ctx: WebhookContext, deps: WebhookDeps): Pr
       'hand-off failed',
     );
     throw unavailable();
+  } finally {
+    release();
   }
   ctx.state.outcome = outcome;
   ctx.status = outcome === 'accepted' ? 202 : 200;

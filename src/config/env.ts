@@ -33,6 +33,13 @@ export const MAX_BODY_LIMIT_BYTES = TEMPORAL_PAYLOAD_LIMIT_BYTES - 512 * 1024;
 /** The namespace retention the dev stack and the compose setup job set: how long Temporal remembers an event key. */
 export const NAMESPACE_RETENTION_SECONDS = 7 * 86_400;
 
+/**
+ * MAX_STARTS_IN_FLIGHT's default: the Temporal starts one receiver process has in flight at most; past it a further
+ * event is refused at once (503 `overloaded`) instead of waiting out TEMPORAL_START_TIMEOUT_MS behind a saturated
+ * Temporal (src/api/start-slots.ts). A first guess, to be tuned from the benchmark's measurements.
+ */
+export const DEFAULT_MAX_STARTS_IN_FLIGHT = 32;
+
 const DAY = 86_400;
 
 const TEMPORAL = {
@@ -83,6 +90,7 @@ export const API_ENV = v.pipe(
     ADMIN_PORT: integer(9462, 0, 65535),
     ...REJECTED_RETENTION,
     TEMPORAL_START_TIMEOUT_MS: integer(5000, 100, 60_000),
+    MAX_STARTS_IN_FLIGHT: integer(DEFAULT_MAX_STARTS_IN_FLIGHT, 1, 100_000),
     EVENT_MAX_AGE_SECONDS: integer(6 * DAY, 60, NAMESPACE_RETENTION_SECONDS),
     EVENT_MAX_FUTURE_SKEW_SECONDS: integer(3600, 0, DAY),
     ...TEMPORAL,

@@ -8,6 +8,7 @@ import type { ApiConfig, OpsConfig, TemporalConfig, VesperConfig, WorkerConfig }
 
 export * from './types';
 export {
+  DEFAULT_MAX_STARTS_IN_FLIGHT,
   ENV_VARIABLES,
   MAX_BODY_LIMIT_BYTES,
   NAMESPACE_RETENTION_SECONDS,
@@ -74,6 +75,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     admin: { host: e.ADMIN_HOST, port: e.ADMIN_PORT },
     rejectedRetentionSeconds: e.REJECTED_RETENTION_SECONDS,
     startTimeoutMs: e.TEMPORAL_START_TIMEOUT_MS,
+    maxStartsInFlight: e.MAX_STARTS_IN_FLIGHT,
     eventWindow: {
       maxAgeSeconds: e.EVENT_MAX_AGE_SECONDS,
       maxFutureSkewSeconds: e.EVENT_MAX_FUTURE_SKEW_SECONDS,

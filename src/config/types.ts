@@ -65,6 +65,8 @@ export interface ApiConfig {
   rejectedRetentionSeconds: number;
   /** Upper bound on the durable hand-off; past it the sender gets a 503 and retries. */
   startTimeoutMs: number;
+  /** Hand-offs in flight at most; a further event is refused at once (503 overloaded), not queued. */
+  maxStartsInFlight: number;
   /** Events whose own timestamp is outside it are kept, not started (see src/api/event-window.ts). */
   eventWindow: EventWindow;
   temporal: TemporalConfig;

@@ -2,7 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadApiConfig, loadOpsConfig, loadWorkerConfig, type Env } from '../../src/config';
+import {
+  ConfigError,
+  DEFAULT_MAX_STARTS_IN_FLIGHT,
+  loadApiConfig,
+  loadOpsConfig,
+  loadWorkerConfig,
+  type Env,
+} from '../../src/config';
 
 /** The problems a load reports; fails the test if it loads. */
 function problemsOf(load: (env: Env) => unknown, env: Env): string[] {
@@ -96,6 +103,15 @@ describe('loadApiConfig', () => {
       'VESPER_API_URL',
     ]);
     expect([...api, ...worker].join('\n')).not.toMatch(/sekrit/);
+  });
+
+  it('bounds the hand-offs in flight: MAX_STARTS_IN_FLIGHT, 32 by default, at least 1', () => {
+    expect(loadApiConfig({ WEBHOOK_SECRET: 's' }).maxStartsInFlight).toBe(DEFAULT_MAX_STARTS_IN_FLIGHT);
+    expect(DEFAULT_MAX_STARTS_IN_FLIGHT).toBe(32);
+    expect(loadApiConfig({ WEBHOOK_SECRET: 's', MAX_STARTS_IN_FLIGHT: ' 8 ' }).maxStartsInFlight).toBe(8);
+    expect(problemsOf(loadApiConfig, { WEBHOOK_SECRET: 's', MAX_STARTS_IN_FLIGHT: '0' })).toEqual([
+      'MAX_STARTS_IN_FLIGHT must be a whole number from 1 to 100000 (got "0")',
+    ]);
   });
 
   it('bounds slow clients with the HTTP_* timeouts (10 s for headers, 30 s for a request) and connections (1024) by default', () => {

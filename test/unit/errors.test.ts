@@ -16,6 +16,7 @@ describe('toHttpResponse: the one table from refusals to HTTP', () => {
     ['method_not_allowed', 405, { Allow: 'POST' }],
     ['too_early', 503, { 'Retry-After': '60' }],
     ['unavailable', 503, { 'Retry-After': '5' }],
+    ['overloaded', 503, { 'Retry-After': '1' }],
   ])('%s is %i', (refusal, status, headers) => {
     const answer = toHttpResponse(new ReceiverError(refusal, 'why', { rejectedId: 'r1' }));
     expect(answer).toEqual({ status, outcome: refusal, headers, body: { error: 'why', rejectedId: 'r1' } });
