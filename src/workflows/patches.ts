@@ -8,4 +8,6 @@ export const PATCHES = {
   groupedAlerts: 'grouped-dead-letter-alerts',
   /** 0.3: a disconnect's alert goes out beside the session's record, not after it (Redis may be down). */
   disconnectAlert: 'disconnect-alert-beside-record',
+  /** 0.4: the Vesper send and the team alert run as local activities first, ordinary ones once those are spent. */
+  localFirstEffects: 'local-first-effects',
 };

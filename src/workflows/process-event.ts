@@ -8,7 +8,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AlertActivities, DeadLetterActivities, VesperActivities } from '../activities';
+import type { AlertActivities, DeadLetterActivities } from '../activities';
 import {
   eventTypeSpec,
   FAILURE_TYPES,
@@ -20,6 +20,7 @@ import {
   type ProcessEventResult,
   type ProcessingSinks,
 } from './contracts';
+import { alertTeam, sendAutoReply } from './effect-steps';
 import { PATCHES } from './patches';
 import { RETRY_POLICIES } from './retry-policies';
 import {
@@ -30,8 +31,10 @@ import {
   updateMessageStatus,
 } from './storage-steps';
 
-const { sendAutoReply } = proxyActivities<VesperActivities>(RETRY_POLICIES.outboundHttp);
-const { alertTeam, reportDeadLetter } = proxyActivities<AlertActivities>(RETRY_POLICIES.alerting);
+// the dead letter's own alert (before grouped alerts, 0.3) stays an ordinary activity, as recorded
+const { alertTeam: alertTeamOrdinary, reportDeadLetter } = proxyActivities<AlertActivities>(
+  RETRY_POLICIES.alerting,
+);
 const { recordDeadLetter, resolveDeadLetter } = proxyActivities<DeadLetterActivities>(
   RETRY_POLICIES.deadLetter,
 );
@@ -194,7 +197,7 @@ async function deadLetter(input: ProcessEventInput, failure: ActivityFailure): P
   } else {
     await recordDeadLetter(letter);
     markForWebUi();
-    await alertTeam({
+    await alertTeamOrdinary({
       alertKey: `dead-letter:${workflowId}:${runId}`,
       text: `Dead letter: ${input.event.type} event ${input.eventKey} failed at ${step}: ${error}. Fix the cause, then redrive: temporal workflow reset -w ${shellQuoted(workflowId)} -t FirstWorkflowTask --reason redrive`,
       fields: { kind: 'dead-letter', workflowId, runId, step, error, eventType: input.event.type },

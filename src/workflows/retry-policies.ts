@@ -16,6 +16,13 @@ const JS_ERRORS = ['Error', 'TypeError', 'RangeError', 'ReferenceError', 'Syntax
 /** What retrying a Redis write cannot fix. */
 const STORAGE_NON_RETRYABLE = [FAILURE_TYPES.invalidEvent, FAILURE_TYPES.storageRejected];
 
+/** Vesper refused the request itself (4xx other than 408/429), or the reply is too late to be worth sending. */
+const VESPER_NON_RETRYABLE = [
+  FAILURE_TYPES.vesperRejected,
+  FAILURE_TYPES.invalidEvent,
+  FAILURE_TYPES.replyExpired,
+];
+
 export const RETRY_POLICIES = {
   /**
    * Redis writes, first as local activities (inside the workflow task: no extra round trips) with a short bound
@@ -59,12 +66,21 @@ export const RETRY_POLICIES = {
       backoffCoefficient: 2,
       maximumInterval: '2 minutes',
       // no maximumAttempts: unlimited
-      // Vesper refused the request itself (4xx other than 408/429), or the reply is too late to be worth sending
-      nonRetryableErrorTypes: [
-        FAILURE_TYPES.vesperRejected,
-        FAILURE_TYPES.invalidEvent,
-        FAILURE_TYPES.replyExpired,
-      ],
+      nonRetryableErrorTypes: VESPER_NON_RETRYABLE,
+    },
+  },
+  /**
+   * The same send as a local activity first, inside the workflow task (the happy path: no activity task, no
+   * second workflow task): two attempts, each above the HTTP timeout like the ordinary one's; when both fail, the
+   * workflow hands the send to `outboundHttp`, whose attempts the Web UI shows.
+   */
+  outboundHttpLocal: {
+    startToCloseTimeout: '30 seconds',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumAttempts: 2,
+      nonRetryableErrorTypes: VESPER_NON_RETRYABLE,
     },
   },
   /** The team's alert webhook: worth waiting for, but never for long enough to hide an alert. */
@@ -75,6 +91,16 @@ export const RETRY_POLICIES = {
       backoffCoefficient: 2,
       maximumInterval: '2 minutes',
       maximumAttempts: 10,
+      nonRetryableErrorTypes: [FAILURE_TYPES.alertRejected],
+    },
+  },
+  /** The alert as a local activity first (see outboundHttpLocal); then `alerting`'s attempts, in the Web UI. */
+  alertingLocal: {
+    startToCloseTimeout: '30 seconds',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumAttempts: 2,
       nonRetryableErrorTypes: [FAILURE_TYPES.alertRejected],
     },
   },

@@ -3,17 +3,16 @@
  * outage outlasts that, as an ordinary activity that waits it out.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
-  CancelledFailure,
-  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
+  type ActivityFailure,
 } from '@temporalio/workflow';
-import { RetryState, TimeoutFailure } from '@temporalio/common';
+import { TimeoutFailure } from '@temporalio/common';
 import type { StorageActivities } from '../activities';
 import { FAILURE_TYPES } from './contracts';
+import { localFirst } from './local-first';
 import { PATCHES } from './patches';
 import { RETRY_POLICIES } from './retry-policies';
 
@@ -23,45 +22,6 @@ import { RETRY_POLICIES } from './retry-policies';
 const localStorage = proxyLocalActivities<StorageActivities>(RETRY_POLICIES.storage);
 const outageStorage = proxyActivities<StorageActivities>(RETRY_POLICIES.storageOutage);
 export const { releaseAutoReplyCooldown } = localStorage;
-
-/**
- * A storage step: local attempts first; when an outage spent them (see outage()), the same write as an ordinary
- * activity that retries until Redis answers, shown in the Web UI as a pending activity with its attempts and last
- * failure.
- */
-function stored<K extends 'saveMessage' | 'updateMessageStatus' | 'recordSessionState' | 'recordEvent'>(
-  name: K,
-): StorageActivities[K] {
-  const run = async (...args: Parameters<StorageActivities[K]>) => {
-    const call = (proxy: StorageActivities) =>
-      (proxy[name] as (...a: Parameters<StorageActivities[K]>) => ReturnType<StorageActivities[K]>)(...args);
-    try {
-      return await call(localStorage);
-    } catch (err) {
-      if (isCancellation(err) || !patched(PATCHES.storageOutage)) throw err;
-      const failure = asActivityFailure(err, name);
-      if (!outage(failure)) throw failure;
-      log.warn('storage outage: waiting as an ordinary activity', { step: name, error: failure.message });
-      return await call(outageStorage);
-    }
-  };
-  return run as unknown as StorageActivities[K];
-}
-
-/**
- * A local activity's failure as the workflow sees an ordinary one's. The SDK hands a local activity's
- * non-retryable failure over bare (its ApplicationFailure, not wrapped in an ActivityFailure), which the
- * dead-letter path would not recognise: the run would fail without its dead letter.
- */
-function asActivityFailure(err: unknown, activityType: string): ActivityFailure {
-  if (err instanceof ActivityFailure) return err;
-  const cause = err instanceof Error ? err : new Error(String(err));
-  const retryState =
-    cause instanceof ApplicationFailure && cause.nonRetryable
-      ? RetryState.NON_RETRYABLE_FAILURE
-      : RetryState.MAXIMUM_ATTEMPTS_REACHED;
-  return new ActivityFailure('Local activity failed', activityType, undefined, retryState, undefined, cause);
-}
 
 /**
  * Whether the local attempts were spent by an outage, which the ordinary activity waits out: Redis unreachable
@@ -74,12 +34,13 @@ function outage(failure: ActivityFailure): boolean {
   return cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.storageUnavailable;
 }
 
-function isCancellation(err: unknown): boolean {
-  return (
-    err instanceof CancelledFailure ||
-    (err instanceof ActivityFailure && err.cause instanceof CancelledFailure)
-  );
-}
+/**
+ * A storage step: local attempts first; when an outage spent them, the same write as an ordinary activity that
+ * retries until Redis answers, shown in the Web UI as a pending activity with its attempts and last failure.
+ */
+const stored = <K extends 'saveMessage' | 'updateMessageStatus' | 'recordSessionState' | 'recordEvent'>(
+  name: K,
+) => localFirst(name, localStorage, outageStorage, outage, () => patched(PATCHES.storageOutage));
 
 export const saveMessage = stored('saveMessage');
 export const updateMessageStatus = stored('updateMessageStatus');

@@ -110,4 +110,21 @@ it('records the representative histories', async () => {
   await redis.up();
   await handle.result();
   await save('storage-outage', handle);
-}, 120_000);
+
+  // Vesper failing past the send's local attempts: the send goes on as an ordinary activity, then goes out
+  p.vesper.setMode('5xx');
+  const sending = await p.start(receivedMessage(SESSION, `V${stamp}`, '905550000004@s.whatsapp.net'));
+  try {
+    await until('sendAutoReply pending as an ordinary activity', async () =>
+      Boolean(
+        (await sending.describe()).raw.pendingActivities?.some(
+          (a) => a.activityType?.name === 'sendAutoReply' && (a.attempt ?? 0) >= 2,
+        ),
+      ),
+    );
+  } finally {
+    p.vesper.setMode('ok');
+  }
+  await sending.result();
+  await save('send-outage', sending);
+}, 180_000);

@@ -126,7 +126,8 @@ describe('auto-reply', () => {
         ? [(JSON.parse(Buffer.from(payload).toString()) as { activity_type: string }).activity_type]
         : [];
     });
-    expect(localActivities).toEqual(['saveMessage', 'releaseAutoReplyCooldown']);
+    // the refused send itself ran locally (non-retryable: never handed to an ordinary activity)
+    expect(localActivities).toEqual(['saveMessage', 'sendAutoReply', 'releaseAutoReplyCooldown']);
     const next = await p.start(receivedMessage(session, 'M2', `${number}@s.whatsapp.net`));
     expect(await next.result()).toMatchObject({ autoReply: 'sent' });
   });

@@ -1,8 +1,8 @@
 /**
  * Determinism guard: recorded histories of representative runs must replay against the current workflow code
  * without a nondeterminism error: today's (test/fixtures/histories, refreshed with `npm run record-histories`)
- * and those recorded by 0.1 and 0.2 (test/fixtures/histories/0.1, 0.2, kept: runs of those versions may still be
- * open).
+ * and those recorded by 0.1, 0.2 and 0.3 (test/fixtures/histories/0.1…0.3, kept: runs of those versions may
+ * still be open).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,15 +23,18 @@ const EXPECTED_0_2 = [
   'unhandled-type',
 ];
 /** 0.3 added the dead letter's alert group, a storage step failing for good, and one waiting out an outage. */
-const EXPECTED_CURRENT = [
+const EXPECTED_0_3 = [
   ...EXPECTED_0_2,
   'dead-letter-alert-group',
   'invalid-stored-event',
   'storage-outage',
 ].sort();
+/** 0.4 ran the send and the alert as local activities first: a send handed to an ordinary activity. */
+const EXPECTED_CURRENT = [...EXPECTED_0_3, 'send-outage'].sort();
 
 describe.each([
   ['current', DIR, EXPECTED_CURRENT],
+  ['0.3', path.join(DIR, '0.3'), EXPECTED_0_3],
   ['0.2', path.join(DIR, '0.2'), EXPECTED_0_2],
   ['0.1', path.join(DIR, '0.1'), EXPECTED_0_2],
 ])('replay of recorded histories (%s)', (_shape, dir, EXPECTED) => {
