@@ -12,9 +12,18 @@ import type { WorkerConfig } from './config';
 import { logConnectionState, toTemporalLogger, type Logger } from './logger';
 import { startWorkerMonitoring } from './monitoring';
 
-/** Once per process, before the first connection: the SDK logs through pino and exports its metrics. */
-export function installTemporalRuntime(config: WorkerConfig, logger: Logger): void {
+/**
+ * Once per process, before the first connection: the SDK logs through pino and exports its metrics. By default
+ * the SDK stops the worker on SIGINT/SIGTERM; a process that must stop other things first (the receiver with an
+ * embedded worker) handles the signals itself (`ownSignals`).
+ */
+export function installTemporalRuntime(
+  config: WorkerConfig,
+  logger: Logger,
+  { ownSignals = false }: { ownSignals?: boolean } = {},
+): void {
   Runtime.install({
+    ...(ownSignals && { shutdownSignals: [] }),
     logger: toTemporalLogger(logger.child({ component: 'temporal-sdk' })),
     // the SDK's own metrics on loopback; the worker's /metrics serves them together with ours
     ...(config.metrics.port > 0 && {
@@ -56,7 +65,20 @@ export interface ProcessingWorkerDeps {
   logger: Logger;
   /** A workflow bundle to load (tests bundle once per run); default: dist's prebuilt one, else bundle at start. */
   workflowBundlePath?: string;
+  /** Embedded in the receiver process: slots and pollers set for eager workflow start (see EAGER_WORKFLOW_TASKS). */
+  embedded?: boolean;
 }
+
+/**
+ * An embedded worker takes each event's first workflow task from its own start's answer (eager start), which the
+ * SDK does only while a workflow-task slot is free: every waiting poller holds one, so few pollers (one normal,
+ * one sticky) and many slots, and a workflow cache at least as large (the SDK caps slots in use by it).
+ */
+const EAGER_WORKFLOW_TASKS: Partial<WorkerOptions> = {
+  maxConcurrentWorkflowTaskExecutions: 512,
+  maxCachedWorkflows: 1024,
+  workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 2 },
+};
 
 export interface ProcessingWorker {
   worker: Worker;
@@ -95,6 +117,7 @@ export async function createProcessingWorker(deps: ProcessingWorkerDeps): Promis
     }),
     sinks: monitoring.metrics.sinks,
     interceptors: { activity: [monitoring.metrics.activityInterceptor] },
+    ...(deps.embedded && EAGER_WORKFLOW_TASKS),
   }).catch(async (err: unknown) => {
     await Promise.all([monitoring.stop(), redis.quit().catch(() => undefined)]);
     throw err;

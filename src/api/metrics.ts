@@ -12,6 +12,8 @@ export interface ApiMetrics {
   setStartsInFlight(count: number): void;
   /** One event refused at once because every hand-off slot was taken. */
   countOverloadRefusal(): void;
+  /** One workflow started; `eagerly`: its first task came back in the start's answer (an embedded worker). */
+  countStart(eagerly: boolean): void;
 }
 
 /** The receiver's Prometheus metrics, in a registry of its own (served at GET /metrics). */
@@ -41,6 +43,12 @@ export function createApiMetrics(): ApiMetrics {
     help: 'Signed, valid events refused at once (503 overloaded, nothing started) because MAX_STARTS_IN_FLIGHT hand-offs were in flight',
     registers: [registry],
   });
+  const starts = new Counter({
+    name: 'whatsapp_webhook_starts_total',
+    help: 'Workflows this receiver started, by whether the first workflow task came back eagerly (EMBEDDED_WORKER)',
+    labelNames: ['eager'],
+    registers: [registry],
+  });
   return {
     registry,
     observeWebhook(type, outcome, seconds) {
@@ -49,5 +57,6 @@ export function createApiMetrics(): ApiMetrics {
     },
     setStartsInFlight: (count) => startsInFlight.set(count),
     countOverloadRefusal: () => overloadRefusals.inc(),
+    countStart: (eagerly) => starts.inc({ eager: String(eagerly) }),
   };
 }

@@ -21,7 +21,10 @@ import type { ReceiverState } from './webhook';
 
 export interface ReceiverDeps {
   config: ApiConfig;
-  /** Any client: a lazy one in the entry point, so the receiver starts (answering 503) while Temporal is down. */
+  /**
+   * Any client: a lazy one in the entry point, so the receiver starts (answering 503) while Temporal is down; with
+   * EMBEDDED_WORKER, one on the worker's NativeConnection (eager start needs it).
+   */
   client: Client;
   logger: Logger;
 }
@@ -56,6 +59,8 @@ export function createReceiver({ config, client, logger }: ReceiverDeps): Receiv
     startEvent: createTemporalStarter(client, {
       taskQueue: config.temporal.taskQueue,
       timeoutMs: config.startTimeoutMs,
+      eager: config.embeddedWorker,
+      onStarted: metrics.countStart,
     }),
     keepRejected: createRejectedStore(redis, { retentionSeconds: config.rejectedRetentionSeconds }),
     findLegacyRun: createLegacyRunFinder({

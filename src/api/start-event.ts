@@ -11,6 +11,13 @@ export type StartEvent = (input: ProcessEventInput) => Promise<StartOutcome>;
 export interface TemporalStarterOptions {
   taskQueue: string;
   timeoutMs: number;
+  /**
+   * Ask for eager execution: the client must be on the NativeConnection of a worker of this task queue (an
+   * embedded worker); the SDK drops the request silently when that worker has no free workflow-task slot.
+   */
+  eager?: boolean;
+  /** Told of each start Temporal took, and whether its first workflow task came back eagerly. */
+  onStarted?: (eagerly: boolean) => void;
 }
 
 /** The start of an event's workflow: its ID is the event key, its search attributes the Web UI's filters. */
@@ -31,13 +38,15 @@ export function eventWorkflowOptions(input: ProcessEventInput, taskQueue: string
 export function createTemporalStarter(client: Client, options: TemporalStarterOptions): StartEvent {
   return async (input) => {
     try {
-      await client.withDeadline(Date.now() + options.timeoutMs, () =>
+      const handle = await client.withDeadline(Date.now() + options.timeoutMs, () =>
         client.workflow.start<typeof processWhatsappEvent>('processWhatsappEvent', {
           ...eventWorkflowOptions(input, options.taskQueue),
           // a key seen before is a redelivery, even after that workflow closed
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          ...(options.eager && { requestEagerStart: true }),
         }),
       );
+      options.onStarted?.(handle.eagerlyStarted);
       return 'accepted';
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return 'duplicate';

@@ -91,6 +91,8 @@ export const API_ENV = v.pipe(
     ...REJECTED_RETENTION,
     TEMPORAL_START_TIMEOUT_MS: integer(5000, 100, 60_000),
     MAX_STARTS_IN_FLIGHT: integer(DEFAULT_MAX_STARTS_IN_FLIGHT, 1, 100_000),
+    // the receiver process runs the processing worker too (its settings are the worker's): eager workflow start
+    EMBEDDED_WORKER: oneOf(['true', 'false'], 'false'),
     EVENT_MAX_AGE_SECONDS: integer(6 * DAY, 60, NAMESPACE_RETENTION_SECONDS),
     EVENT_MAX_FUTURE_SKEW_SECONDS: integer(3600, 0, DAY),
     ...TEMPORAL,

@@ -76,6 +76,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     rejectedRetentionSeconds: e.REJECTED_RETENTION_SECONDS,
     startTimeoutMs: e.TEMPORAL_START_TIMEOUT_MS,
     maxStartsInFlight: e.MAX_STARTS_IN_FLIGHT,
+    embeddedWorker: e.EMBEDDED_WORKER === 'true',
     eventWindow: {
       maxAgeSeconds: e.EVENT_MAX_AGE_SECONDS,
       maxFutureSkewSeconds: e.EVENT_MAX_FUTURE_SKEW_SECONDS,

@@ -67,6 +67,11 @@ export interface ApiConfig {
   startTimeoutMs: number;
   /** Hand-offs in flight at most; a further event is refused at once (503 overloaded), not queued. */
   maxStartsInFlight: number;
+  /**
+   * The receiver process runs the processing worker too, on one connection: each start asks Temporal for eager
+   * execution, so the event's first workflow task comes back in the start's answer (no matching, no poll).
+   */
+  embeddedWorker: boolean;
   /** Events whose own timestamp is outside it are kept, not started (see src/api/event-window.ts). */
   eventWindow: EventWindow;
   temporal: TemporalConfig;

@@ -6,7 +6,12 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadFixture } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
-import { startEntryPoints, type EntryPoints } from '../helpers/processes';
+import {
+  parseMetrics,
+  startEmbeddedReceiver,
+  startEntryPoints,
+  type EntryPoints,
+} from '../helpers/processes';
 import { post } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
 import { connectToRedis } from '../helpers/temporal';
@@ -55,4 +60,51 @@ describe('production entry points', () => {
     expect(logs).not.toContain(API_KEY);
     expect(logs).not.toContain(signedHeaders(body, SECRET)['x-vesper-signature']);
   });
+});
+
+describe('the receiver with an embedded worker (EMBEDDED_WORKER=true)', () => {
+  it('runs each event it starts itself, eagerly: the first workflow task comes back in the start', async () => {
+    const embedded = await startEmbeddedReceiver({ WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'warn' });
+    const client = new Client({ connection });
+    const redis = connectToRedis();
+    try {
+      // sessions as real senders name them, three events in one second each
+      const sessions = ['şirket-İstanbul', 'constructor', 'çağrı merkezi 📞'].map(
+        (name) => `${name}-${uniqueId('')}`,
+      );
+      const events = sessions.flatMap((session, i) =>
+        ['A', 'B', 'C'].map((id) => ({
+          ...loadFixture('message-received', session),
+          data: { ...loadFixture('message-received', session).data, messageId: `${id}${i}` },
+        })),
+      );
+      const answers = await Promise.all(
+        events.map((event) => {
+          const body = JSON.stringify(event);
+          return post(
+            `http://127.0.0.1:${embedded.apiPort}/webhooks/whatsapp`,
+            body,
+            signedHeaders(body, SECRET),
+          );
+        }),
+      );
+      expect(answers.map((a) => a.status)).toEqual(events.map(() => 202));
+      for (const answer of answers) await client.workflow.getHandle(answer.body.workflowId ?? '').result();
+      for (const [i, session] of sessions.entries())
+        expect(await redis.hget(redisKeys.message(session, `A${i}`), 'fromName')).toBe('John Doe');
+
+      const metrics = parseMetrics(
+        await (await fetch(`http://127.0.0.1:${embedded.adminPort}/metrics`)).text(),
+      );
+      expect(metrics.get('whatsapp_webhook_starts_total{eager="true"}')).toBe(events.length);
+      expect(metrics.get('whatsapp_webhook_starts_total{eager="false"}') ?? 0).toBe(0);
+
+      embedded.api.child.kill('SIGTERM');
+      expect(await embedded.api.exited).toBe(0);
+      expect(embedded.api.recentOutput()).not.toContain(SECRET);
+    } finally {
+      await redis.quit();
+      await embedded.stop();
+    }
+  }, 120_000);
 });

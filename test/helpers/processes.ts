@@ -39,6 +39,22 @@ export async function startEntryPoints(extraEnv: Record<string, string> = {}): P
   };
 }
 
+/**
+ * The receiver entry point alone with EMBEDDED_WORKER=true: it runs the processing worker itself (bundling the
+ * workflows at start when run from sources, hence the longer wait), on a task queue no other worker serves.
+ */
+export async function startEmbeddedReceiver(
+  extraEnv: Record<string, string> = {},
+): Promise<Omit<EntryPoints, 'worker'>> {
+  const { env, apiPort, adminPort, workerMetricsPort } = await entryPointEnv({
+    EMBEDDED_WORKER: 'true',
+    ...extraEnv,
+  });
+  const api = spawnEntryPoint('api', 'src/api/server.ts', env);
+  await waitForPort(apiPort, '127.0.0.1', 90_000);
+  return { api, apiPort, adminPort, workerMetricsPort, env, stop: () => api.stop() };
+}
+
 async function entryPointEnv(extraEnv: Record<string, string>) {
   const apiPort = await getFreePort();
   const adminPort = await getFreePort();
