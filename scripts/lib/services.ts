@@ -26,6 +26,10 @@ export const RETENTION = '168h';
 export const DEV_SERVER_DYNAMIC_CONFIG = {
   'matching.numTaskqueueReadPartitions': 1,
   'matching.numTaskqueueWritePartitions': 1,
+  // start-dev forces true: every use of a search attribute (the start, the eager task, each visibility write)
+  // re-reads the cluster metadata and the namespace row from SQLite under a global lock. Ours are registered with
+  // --search-attribute before the server serves, so the cache (refreshed every 60 s) always has them.
+  'system.forceSearchAttributesCacheRefreshOnRead': false,
 } as const;
 
 export interface TemporalDevServerOptions {
