@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the systems of bench/lib/systems.ts measured in one run on this machine, loopback only, bounded
- * in count and time: (a) ceiling: verify + parse + 200; (b) the seed guide's Express + BullMQ design; (c, d) this
- * project on the embedded dev server. Prints a table and writes bench/results/<date>.json.
+ * in count and time: (a) ceiling: verify + parse + 200; (b) the seed guide's Express + BullMQ design; (c) the
+ * floor: an empty workflow per event on the dev server; (d–f) this project on the dev server. Prints a table, with
+ * ours set against the floor and the seed, and writes bench/results/<date>.json.
  */
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     for (const system of systems) await system.prepare?.();
     for (const system of systems) {
       log(
-        `measuring ${system.name}: ${options.events} events closed loop ×${options.concurrency}, then ${options.openRates.join(' and ')} ev/s for ${options.openSeconds} s`,
+        `measuring ${system.name}: ${options.events} events closed loop ×${options.concurrency}, then open loops at ${options.openRates.map((r) => (typeof r === 'number' ? `${r} ev/s` : `${r} its closed-loop rate`)).join(' and ')} for ${options.openSeconds} s, refusals retried`,
       );
       const redisPid = redisServer.process.child.pid ?? 0;
       results.push(await measure(system, { options, redis, redisPid, vesper }));

@@ -113,7 +113,10 @@ export function makeEvents(
 export interface AckResult {
   sentAt: number;
   ackMs: number;
+  /** 0: no answer (connection refused, reset). */
   status: number;
+  /** The answer's Retry-After header, if it had one. */
+  retryAfter?: string;
 }
 
 async function send(url: string, e: BenchEvent): Promise<AckResult> {
@@ -125,7 +128,13 @@ async function send(url: string, e: BenchEvent): Promise<AckResult> {
       body: e.body,
     });
     await res.arrayBuffer();
-    return { sentAt, ackMs: performance.now() - sentAt, status: res.status };
+    const retryAfter = res.headers.get('retry-after') ?? undefined;
+    return {
+      sentAt,
+      ackMs: performance.now() - sentAt,
+      status: res.status,
+      ...(retryAfter && { retryAfter }),
+    };
   } catch {
     return { sentAt, ackMs: performance.now() - sentAt, status: 0 };
   }
@@ -148,19 +157,62 @@ export async function closedLoop(
   return results;
 }
 
-/** Open loop: one event every 1/rate seconds whatever the answers; bounded by the events given. */
+/**
+ * How the benchmark's sender retries a refused delivery (Vesper documents no schedule; this is a sender that
+ * honours Retry-After): after the answer's Retry-After in seconds, 1 s without one, at most 5 s; an event is
+ * given up after 30 attempts or 90 s.
+ */
+export const VESPER_RETRIES = {
+  defaultWaitMs: 1000,
+  maxWaitMs: 5000,
+  maxAttempts: 30,
+  giveUpMs: 90_000,
+};
+
+/** An answer Vesper retries: 503 or 429, or no answer at all. */
+export function isRefusal(ack: AckResult): boolean {
+  return ack.status === 503 || ack.status === 429 || ack.status === 0;
+}
+
+/** The wait Retry-After asks for (seconds only: the receivers send no dates), bounded like Vesper's. */
+function retryWaitMs(ack: AckResult): number {
+  const seconds = Number(ack.retryAfter);
+  const asked = ack.retryAfter !== undefined && seconds >= 0 ? seconds * 1000 : VESPER_RETRIES.defaultWaitMs;
+  return Math.min(asked, VESPER_RETRIES.maxWaitMs);
+}
+
+/** One event's delivery: sent, and resent after each refusal until an answer ends it or the bound does. */
+async function deliver(url: string, e: BenchEvent): Promise<AckResult[]> {
+  const attempts: AckResult[] = [];
+  for (;;) {
+    const ack = await send(url, e);
+    attempts.push(ack);
+    const wait = retryWaitMs(ack);
+    const first = attempts[0]?.sentAt ?? ack.sentAt;
+    const givenUp =
+      attempts.length >= VESPER_RETRIES.maxAttempts ||
+      performance.now() + wait - first > VESPER_RETRIES.giveUpMs;
+    if (!isRefusal(ack) || givenUp) return attempts;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+/**
+ * Open loop: one new event every 1/rate seconds whatever the answers, each retried like Vesper retries it;
+ * bounded by the events given. Returns every attempt per event, the last one the answer that ended it.
+ */
 export async function openLoop(
   url: string,
   events: BenchEvent[],
   ratePerSecond: number,
-): Promise<AckResult[]> {
+): Promise<AckResult[][]> {
   const start = performance.now();
-  const pending: Array<Promise<AckResult>> = [];
+  const pending: Array<Promise<AckResult[]>> = [];
   for (const [i, e] of events.entries()) {
     const due = start + (i * 1000) / ratePerSecond;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    pending.push(send(url, e));
+    pending.push(deliver(url, e));
   }
   return Promise.all(pending);
 }

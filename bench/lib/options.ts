@@ -3,9 +3,17 @@ import * as v from 'valibot';
 import { parseEnv, type Env } from '../../src/config';
 import { field, integer, optionalText, text } from '../../src/config/fields';
 
-/** The systems, by the key BENCH_SYSTEMS names them with. */
-export const SYSTEM_KEYS = ['ceiling', 'seed', 'ours-ack', 'ours'] as const;
+/** The systems, by the key BENCH_SYSTEMS names them with, in the order they are measured. */
+export const SYSTEM_KEYS = ['ceiling', 'seed', 'floor', 'ours-ack', 'ours', 'ours-embedded'] as const;
 export type SystemKey = (typeof SYSTEM_KEYS)[number];
+/** The receiver alone (ours-ack) runs only when named: the floor now marks what a bare start costs. */
+const DEFAULT_SYSTEMS: SystemKey[] = ['ceiling', 'seed', 'floor', 'ours', 'ours-embedded'];
+
+/**
+ * An open-loop rate: events per second, or `<n>x`, a multiple of the system's own closed-loop end-to-end
+ * throughput (of its ack throughput when it has no effects), so each system is loaded past what it sustains.
+ */
+export type OpenRate = number | `${number}x`;
 
 /** The webhook secret every system verifies against (loopback only). */
 export const BENCH_SECRET = 'bench-secret';
@@ -17,8 +25,8 @@ export interface BenchOptions {
   events: number;
   /** Senders of the closed loop. */
   concurrency: number;
-  /** Open-loop steps, events per second: one below what ours sustains on 2 cores, and the issue's 200. */
-  openRates: number[];
+  /** Open-loop steps: by default twice what each system sustains, sent by a sender that retries like Vesper. */
+  openRates: OpenRate[];
   /** How long each open-loop step sends. */
   openSeconds: number;
   /** Which systems to run, in SYSTEM_KEYS order. */
@@ -39,15 +47,16 @@ export function benchOptionsFromEnv(env: Env): BenchOptions {
     v.object({
       BENCH_EVENTS: integer(1000, 1, 1_000_000),
       BENCH_CONCURRENCY: integer(32, 1, 10_000),
-      BENCH_RATES: field(
-        [10, 200],
-        (value) => /^\d+(,\d+)*$/.test(value) && value.split(',').every((rate) => Number(rate) > 0),
-        (value) => `must be rates in events per second, comma-separated (got "${value}")`,
-        (value) => value.split(',').map(Number),
+      BENCH_RATES: field<OpenRate[]>(
+        ['2x'],
+        (value) => value.split(',').every((rate) => parseRate(rate) !== undefined),
+        (value) =>
+          `must be rates in events per second or multiples of the closed loop's (\`2x\`), comma-separated (got "${value}")`,
+        (value) => value.split(',').map((rate) => parseRate(rate) as OpenRate),
       ),
       BENCH_OPEN_SECONDS: integer(5, 1, 3600),
       BENCH_SYSTEMS: field(
-        [...SYSTEM_KEYS],
+        DEFAULT_SYSTEMS,
         (value) => value.split(',').every((key) => (SYSTEM_KEYS as readonly string[]).includes(key.trim())),
         (value) => `names systems among ${SYSTEM_KEYS.join(', ')} (got "${value}")`,
         (value) => SYSTEM_KEYS.filter((key) => value.split(',').some((named) => named.trim() === key)),
@@ -70,6 +79,19 @@ export function benchOptionsFromEnv(env: Env): BenchOptions {
     serverEnv: e.BENCH_SERVER_ENV,
     profileDir: e.BENCH_PROFILE_DIR,
   };
+}
+
+/** `200` (events per second) or `2x`/`1.5x` (a multiple); undefined for anything else, zero included. */
+function parseRate(text: string): OpenRate | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)(x?)\s*$/.exec(text);
+  if (!match || !(Number(match[1]) > 0)) return undefined;
+  return match[2] ? `${Number(match[1])}x` : Number(match[1]);
+}
+
+/** The rate an open-loop step sends at, given what the system sustained in the closed loop. */
+export function resolveRate(rate: OpenRate, sustainedPerSecond: number): number {
+  if (typeof rate === 'number') return rate;
+  return Math.max(1, Math.round(parseFloat(rate) * sustainedPerSecond));
 }
 
 function jsonObject<T extends object>() {

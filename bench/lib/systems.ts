@@ -1,7 +1,8 @@
 /**
  * The systems measured, each a set of processes started on a given port and stopped after its measurement:
  * (a) the ceiling; (b) the seed guide's Express + BullMQ design (bench/peers, with its own dependencies);
- * (c) this project's receiver alone and (d) receiver and worker, from dist/, each on its own dev server.
+ * (c) the floor: an empty workflow per event, eagerly started (bench/floor); (d) this project's receiver alone,
+ * (e) receiver and worker, and (f) one process that is both, from dist/. Each Temporal system has its own dev server.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,8 @@ import { getFreePort, ManagedProcess } from '../../scripts/lib/managed-process';
 import { PROJECT_ROOT } from '../../scripts/lib/paths';
 import { run } from '../../scripts/lib/run';
 import { startTemporalDevServer, type RunningService } from '../../scripts/lib/services';
+import { floorDoneKey } from '../floor/keys';
+import type { EffectProbe } from './effects';
 import type { BenchOptions, SystemKey } from './options';
 
 export interface System {
@@ -17,6 +20,8 @@ export interface System {
   key: SystemKey;
   /** Whether it has effects to wait for (the ceiling and a receiver alone have none). */
   effects: boolean;
+  /** How to see an event's effect, when it is not ours (the Redis writes of a processed event). */
+  probe?: EffectProbe;
   /** Whatever it needs before it can start, done before its measurement. */
   prepare?(): Promise<void>;
   /** Starts its processes; returns their pids by label. */
@@ -37,6 +42,17 @@ export interface SystemsSetup {
 const PEERS_DIR = path.join(PROJECT_ROOT, 'bench', 'peers');
 const TSX = ['--import', 'tsx'];
 
+/**
+ * Every system's dev server runs with the product's settings (scripts/lib/services.ts: DEV_SERVER_DYNAMIC_CONFIG,
+ * DEV_SERVER_SQLITE_PRAGMAS), the floor's too, so ours/floor compares code, not server settings. The two that
+ * mattered most were measured on the floor first: the search-attribute cache (start-dev forces a SQLite re-read
+ * of cluster metadata and the namespace per use; server CPU per event 12.6 → 9.2 ms, 78 → 132 ev/s) and WAL
+ * (a writer no longer shuts out readers; 20 → 10 ms, 26 → 77–129 ev/s). BENCH_SQLITE and
+ * BENCH_SERVER_DYNAMIC_CONFIG, when given, apply to every system alike.
+ */
+/** The floor's effect: the key its worker sets once the event's workflow ran (bench/floor/server.ts). */
+const floorProbe: EffectProbe = (redis, e) => redis.exists(floorDoneKey(e.eventKey)).then((n) => n === 1);
+
 /** The systems BENCH_SYSTEMS selects, in the order they are measured. */
 export function benchSystems(setup: SystemsSetup): System[] {
   const { options, common } = setup;
@@ -56,25 +72,41 @@ export function benchSystems(setup: SystemsSetup): System[] {
   const profile = (label: string) =>
     options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(options.profileDir, label)}`] : [];
 
-  /** This project on its own dev server: receiver and worker, or the receiver alone (the hand-off's own cost). */
-  const ours = (mode: 'split' | 'receiver-only'): System => ({
-    name: mode === 'split' ? 'this project (Temporal)' : 'this project, receiver only',
-    key: mode === 'split' ? 'ours' : 'ours-ack',
+  /**
+   * A dev server of the system's own (SQLite file unless BENCH_SQLITE=memory), its metrics on a free port.
+   */
+  const temporalServer = async (system: System, label: string): Promise<RunningService> => {
+    const metricsPort = await getFreePort();
+    const temporal = await startTemporalDevServer({
+      binary: setup.temporalBinary,
+      port: await getFreePort(),
+      ...(options.sqlite !== 'memory' && { dbFile: path.join(tmp, `temporal-${label}.db`) }),
+      ...(options.sqlite && { sqlitePragmas: options.sqlite.split(',').filter((p) => p !== 'memory') }),
+      metricsPort,
+      dynamicConfig: options.serverDynamicConfig,
+      env: options.serverEnv,
+      echo: false,
+    });
+    processes.temporal = temporal;
+    system.serverMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    return temporal;
+  };
+
+  /**
+   * This project on its own dev server: receiver and worker (split), the receiver alone (the hand-off's own
+   * cost), or one api process that also runs the processing worker (EMBEDDED_WORKER=true: one NativeConnection,
+   * eager starts).
+   */
+  const ours = (mode: 'split' | 'receiver-only' | 'embedded'): System => ({
+    name: {
+      split: 'this project (Temporal)',
+      'receiver-only': 'this project, receiver only',
+      embedded: 'this project, embedded worker',
+    }[mode],
+    key: ({ split: 'ours', 'receiver-only': 'ours-ack', embedded: 'ours-embedded' } as const)[mode],
     effects: mode !== 'receiver-only',
     async start({ api }) {
-      const metricsPort = await getFreePort();
-      const temporal = await startTemporalDevServer({
-        binary: setup.temporalBinary,
-        port: await getFreePort(),
-        ...(options.sqlite !== 'memory' && { dbFile: path.join(tmp, `temporal-${mode}.db`) }),
-        sqlitePragmas: options.sqlite && options.sqlite !== 'memory' ? options.sqlite.split(',') : [],
-        metricsPort,
-        dynamicConfig: options.serverDynamicConfig,
-        env: options.serverEnv,
-        echo: false,
-      });
-      processes.temporal = temporal;
-      this.serverMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+      const temporal = await temporalServer(this, mode);
       const env = {
         TEMPORAL_ADDRESS: temporal.address,
         AUTO_REPLY_TEXT: 'Thanks!',
@@ -85,12 +117,12 @@ export function benchSystems(setup: SystemsSetup): System[] {
         PORT: String(api),
         HOST: '127.0.0.1',
         ADMIN_PORT: String(await getFreePort()),
+        ...(mode === 'embedded' && { EMBEDDED_WORKER: 'true' }),
       };
-      const pids = { api: node('api', [...profile('api'), 'dist/api/server.js'], env) };
-      const worker = mode === 'split' && {
-        worker: node('worker', [...profile('worker'), 'dist/worker.js'], env),
-      };
-      return { ...pids, ...worker, temporal: temporal.process.child.pid ?? 0 };
+      const apiPid = node('api', [...profile('api'), 'dist/api/server.js'], env);
+      const pids: Record<string, number> = mode === 'embedded' ? { 'api+worker': apiPid } : { api: apiPid };
+      if (mode === 'split') pids.worker = node('worker', [...profile('worker'), 'dist/worker.js'], env);
+      return { ...pids, temporal: temporal.process.child.pid ?? 0 };
     },
     stop,
   });
@@ -118,8 +150,24 @@ export function benchSystems(setup: SystemsSetup): System[] {
       },
       stop,
     },
+    {
+      name: 'floor (empty workflow, eager start)',
+      key: 'floor',
+      effects: true,
+      probe: floorProbe,
+      async start({ api }) {
+        const temporal = await temporalServer(this, 'floor');
+        const floor = node('floor', [...TSX, ...profile('floor'), 'bench/floor/server.ts'], {
+          PORT: String(api),
+          TEMPORAL_ADDRESS: temporal.address,
+        });
+        return { 'api+worker': floor, temporal: temporal.process.child.pid ?? 0 };
+      },
+      stop,
+    },
     ours('receiver-only'),
     ours('split'),
+    ours('embedded'),
   ];
   return all.filter((system) => options.systems.includes(system.key));
 }

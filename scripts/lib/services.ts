@@ -32,6 +32,14 @@ export const DEV_SERVER_DYNAMIC_CONFIG = {
   'system.forceSearchAttributesCacheRefreshOnRead': false,
 } as const;
 
+/**
+ * A file-backed dev server's SQLite: write-ahead log, synced at checkpoints rather than at every commit. A crashed
+ * or killed server loses nothing; a power loss or kernel crash may lose the last commits (the trade Redis's
+ * `appendfsync everysec` makes too). `npm run bench` (embedded worker, smoke runs): 39 CPU-ms and 38 ev/s with the
+ * CLI's default (rollback journal, a sync per commit), 35 and 35 with WAL synced per commit, 26 and 54 with these.
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
+
 export interface TemporalDevServerOptions {
   binary: string;
   port: number;
@@ -39,7 +47,7 @@ export interface TemporalDevServerOptions {
   uiPort?: number;
   /** SQLite file; omit for an in-memory server. */
   dbFile?: string;
-  /** `--sqlite-pragma` values, e.g. `journal_mode=wal`. */
+  /** `--sqlite-pragma` values, e.g. `journal_mode=wal`; default DEV_SERVER_SQLITE_PRAGMAS with a dbFile. */
   sqlitePragmas?: string[];
   namespace?: string;
   /** Serve the server's Prometheus metrics on this port (loopback). */
@@ -75,7 +83,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
-  for (const pragma of options.sqlitePragmas ?? []) args.push('--sqlite-pragma', pragma);
+  const pragmas = options.sqlitePragmas ?? (options.dbFile ? DEV_SERVER_SQLITE_PRAGMAS : []);
+  for (const pragma of pragmas) args.push('--sqlite-pragma', pragma);
   if (namespace !== 'default') args.push('--namespace', namespace);
   if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
   for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig })) {
