@@ -6,15 +6,7 @@ import type { Redis } from 'ioredis';
 import { getFreePort, waitForPort } from '../../scripts/lib/managed-process';
 import type { RecordedRequest, StandIn } from '../../support/stand-in';
 import { waitForEffects } from './effects';
-import {
-  closedLoop,
-  isRefusal,
-  makeEvents,
-  openLoop,
-  percentile,
-  type AckResult,
-  type BenchEvent,
-} from './load';
+import { isRefusal, makeEvents, percentile, type AckResult, type BenchEvent } from './load';
 import {
   BENCH_SECRET,
   EFFECTS_TIMEOUT_MS,
@@ -24,6 +16,7 @@ import {
   type SystemKey,
 } from './options';
 import { cpuMs, peakRssMiB } from './proc';
+import { sendInThread } from './sender-thread';
 import { scrapeServerMetrics, serverWorkPerEvent, type ServerWork } from './server-metrics';
 import type { System } from './systems';
 
@@ -143,7 +136,7 @@ export async function measure(system: System, setup: MeasureSetup): Promise<Syst
     const load = (events: BenchEvent[], send: (events: BenchEvent[]) => Promise<AckResult[][]>) =>
       sendAndWatch(system, setup, events, send);
     const closedLoad = (events: BenchEvent[], concurrency: number) =>
-      load(events, async (e) => (await closedLoop(url, e, concurrency)).map((ack) => [ack]));
+      load(events, (e) => sendInThread({ kind: 'closed', url, events: e, param: concurrency }));
     await closedLoad(makeEvents(200, BENCH_SECRET, `${system.name}w`), 8); // warm-up
     await settle(system); // so that the warm-up's late server work is not counted
 
@@ -165,7 +158,11 @@ export async function measure(system: System, setup: MeasureSetup): Promise<Syst
       const rate = resolveRate(asked, sustained);
       const count = Math.max(1, Math.round(rate * options.openSeconds));
       const events = makeEvents(count, BENCH_SECRET, `${system.name}o${rate}`);
-      steps.push({ asked, rate, ...(await load(events, (e) => openLoop(url, e, rate))) });
+      steps.push({
+        asked,
+        rate,
+        ...(await load(events, (e) => sendInThread({ kind: 'open', url, events: e, param: rate }))),
+      });
     }
     const all = [closed, ...steps];
     await settle(system);

@@ -105,9 +105,9 @@ describe('loadApiConfig', () => {
     expect([...api, ...worker].join('\n')).not.toMatch(/sekrit/);
   });
 
-  it('bounds the hand-offs in flight: MAX_STARTS_IN_FLIGHT, 32 by default, at least 1', () => {
+  it('bounds the hand-offs in flight: MAX_STARTS_IN_FLIGHT, 8 by default, at least 1', () => {
     expect(loadApiConfig({ WEBHOOK_SECRET: 's' }).maxStartsInFlight).toBe(DEFAULT_MAX_STARTS_IN_FLIGHT);
-    expect(DEFAULT_MAX_STARTS_IN_FLIGHT).toBe(32);
+    expect(DEFAULT_MAX_STARTS_IN_FLIGHT).toBe(8);
     expect(loadApiConfig({ WEBHOOK_SECRET: 's', MAX_STARTS_IN_FLIGHT: ' 8 ' }).maxStartsInFlight).toBe(8);
     expect(problemsOf(loadApiConfig, { WEBHOOK_SECRET: 's', MAX_STARTS_IN_FLIGHT: '0' })).toEqual([
       'MAX_STARTS_IN_FLIGHT must be a whole number from 1 to 100000 (got "0")',
