@@ -140,18 +140,22 @@ async function send(url: string, e: BenchEvent): Promise<AckResult> {
   }
 }
 
-/** Closed loop: `concurrency` senders, each sending its next event as soon as the last one is answered. */
+/**
+ * Closed loop: `concurrency` senders, each delivering its next event as soon as the last one is delivered; a
+ * refusal is retried after its Retry-After as Vesper would (see deliver), not answered by sending the next event
+ * at once, which would turn a refusal into a storm of them.
+ */
 export async function closedLoop(
   url: string,
   events: BenchEvent[],
   concurrency: number,
-): Promise<AckResult[]> {
-  const results: AckResult[] = new Array(events.length);
+): Promise<AckResult[][]> {
+  const results: AckResult[][] = new Array(events.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let i = next++; i < events.length; i = next++)
-        results[i] = await send(url, events[i] as BenchEvent);
+        results[i] = await deliver(url, events[i] as BenchEvent);
     }),
   );
   return results;

@@ -65,6 +65,7 @@ export function formatTable(results: SystemResult[], openRates: OpenRate[]): str
     ...openRates.flatMap((asked, i) => openRows(results, i, rateLabel(asked))),
     perSystem('CPU ms per event, by process', (r) => byProcess(r.cpuMsPerEvent)),
     perSystem('CPU ms per event, total', (r) => `${r.cpuMsPerEventTotal} (per ${r.cpuPer})`),
+    perSystem('the benchmark process, CPU ms per event', (r) => r.benchCpuMsPerEvent),
     perSystem('ours/floor: CPU per event, e2e ev/s', (r) =>
       ratios[r.key]
         ? `${times(ratios[r.key]?.cpuPerEventVsFloor)}, ${times(ratios[r.key]?.e2eThroughputVsFloor)}`

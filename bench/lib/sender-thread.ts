@@ -35,9 +35,7 @@ export function sendInThread(job: Job): Promise<AckResult[][]> {
 
 async function runJob({ kind, url, events, param }: Job): Promise<void> {
   const answers =
-    kind === 'closed'
-      ? (await closedLoop(url, events, param)).map((ack) => [ack])
-      : await openLoop(url, events, param);
+    kind === 'closed' ? await closedLoop(url, events, param) : await openLoop(url, events, param);
   parentPort?.postMessage(
     answers.map((attempts) => attempts.map((a) => ({ ...a, sentAt: a.sentAt + performance.timeOrigin }))),
   );

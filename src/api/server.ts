@@ -13,7 +13,14 @@ import { createReceiver } from './receiver';
 interface Engine {
   client: Client;
   stop(): Promise<void>;
+  /** How long the whole stop may take before the process exits anyway. */
+  drainMs: number;
 }
+
+/** In-flight requests answer within the start timeout; an embedded worker also finishes its workflow tasks, whose
+ * local sends and alerts take at most 12 s (retry-policies.ts) before they are handed over. */
+const RECEIVER_DRAIN_MS = 15_000;
+const EMBEDDED_DRAIN_MS = RECEIVER_DRAIN_MS + 30_000;
 
 async function main(): Promise<void> {
   const config = loadApiConfig(process.env);
@@ -21,13 +28,25 @@ async function main(): Promise<void> {
   const engine = config.embeddedWorker ? await embeddedWorker(config, logger) : lazyClient(config);
   const receiver = createReceiver({ config, client: engine.client, logger });
   await receiver.listen();
+  let stopping = false;
   const shutdown = (signal: string) => {
+    if (stopping) return; // a second signal must not cut the drain short
+    stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    setTimeout(() => process.exit(1), 15_000).unref();
-    void receiver
+    setTimeout(() => {
+      logger.error('shutdown took too long: exiting');
+      process.exit(1);
+    }, engine.drainMs).unref();
+    receiver
       .close()
       .then(() => engine.stop())
-      .finally(() => process.exit(0));
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
@@ -39,6 +58,7 @@ function lazyClient(config: ApiConfig): Engine {
   return {
     client: new Client({ connection, namespace: config.temporal.namespace }),
     stop: () => connection.close(),
+    drainMs: RECEIVER_DRAIN_MS,
   };
 }
 
@@ -70,6 +90,7 @@ async function embeddedWorker(config: ApiConfig, logger: Logger): Promise<Engine
       await running;
       await connection.close();
     },
+    drainMs: EMBEDDED_DRAIN_MS,
   };
 }
 

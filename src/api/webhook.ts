@@ -87,7 +87,8 @@ export async function receiveWebhook(ctx: WebhookContext, deps: WebhookDeps): Pr
   // with every slot taken, refuse now rather than queue behind them
   const release = deps.startSlots.take();
   if (!release) {
-    deps.logger.warn({ eventKey, outcome: 'overloaded' }, 'hand-off refused: every start slot is taken');
+    // debug: under overload a line per refusal costs CPU when it is scarcest; the counter in /metrics is the signal
+    deps.logger.debug({ eventKey, outcome: 'overloaded' }, 'hand-off refused: every start slot is taken');
     throw new ReceiverError(
       'overloaded',
       `${config.maxStartsInFlight} events are being handed off already; retry later`,

@@ -71,11 +71,14 @@ export const RETRY_POLICIES = {
   },
   /**
    * The same send as a local activity first, inside the workflow task (the happy path: no activity task, no
-   * second workflow task): two attempts, each above the HTTP timeout like the ordinary one's; when both fail, the
-   * workflow hands the send to `outboundHttp`, whose attempts the Web UI shows.
+   * second workflow task): up to two attempts within 12 s, which an answer inside the default VESPER_TIMEOUT_MS
+   * fits; when they fail or time out (a hanging Vesper, a Retry-After longer than what is left), the workflow hands
+   * the send to `outboundHttp`, whose attempts the Web UI shows. The bound also caps how long one send holds a
+   * workflow-task slot of the worker (every event type waits for those).
    */
   outboundHttpLocal: {
     startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '12 seconds',
     retry: {
       initialInterval: '1 second',
       backoffCoefficient: 2,
@@ -97,6 +100,7 @@ export const RETRY_POLICIES = {
   /** The alert as a local activity first (see outboundHttpLocal); then `alerting`'s attempts, in the Web UI. */
   alertingLocal: {
     startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '12 seconds',
     retry: {
       initialInterval: '1 second',
       backoffCoefficient: 2,

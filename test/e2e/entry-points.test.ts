@@ -64,7 +64,12 @@ describe('production entry points', () => {
 
 describe('the receiver with an embedded worker (EMBEDDED_WORKER=true)', () => {
   it('runs each event it starts itself, eagerly: the first workflow task comes back in the start', async () => {
-    const embedded = await startEmbeddedReceiver({ WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'warn' });
+    // nine events at once: above the default bound of 8 hand-offs in flight, which test/http/overload.test.ts covers
+    const embedded = await startEmbeddedReceiver({
+      WEBHOOK_SECRET: SECRET,
+      LOG_LEVEL: 'warn',
+      MAX_STARTS_IN_FLIGHT: '16',
+    });
     const client = new Client({ connection });
     const redis = connectToRedis();
     try {

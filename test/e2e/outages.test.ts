@@ -269,6 +269,29 @@ describe('while Vesper answers 500', () => {
     ).toHaveLength(1);
   }, 60_000);
 
+  it('a hanging Vesper: the local attempts time out and the send is handed to an ordinary activity, then goes out once', async () => {
+    p.vesper.setMode('hang');
+    const session = uniqueId('s');
+    const handle = await p.start(receivedMessage(session, 'M1'));
+    try {
+      // each local attempt gives up at the 2 s HTTP timeout: handed over within the local bound, never held longer
+      const pending = await pendingAfter(handle, 'sendAutoReply', 1);
+      expect(pending.maximumAttempts).toBe(0);
+    } finally {
+      p.vesper.setMode('ok');
+    }
+    expect(await handle.result()).toMatchObject({ autoReply: 'sent' });
+    const history = (await handle.fetchHistory()).events ?? [];
+    const scheduled = history.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendAutoReply',
+    );
+    expect(scheduled).toHaveLength(1);
+    // the stand-in honours Idempotency-Key: one effect for the session, whatever hung before
+    expect(
+      p.vesper.effects().filter((r) => (r.body as { session: string }).session === session),
+    ).toHaveLength(1);
+  }, 60_000);
+
   it('past AUTO_REPLY_MAX_AGE_SECONDS the reply is given up: a ReplyExpired dead letter, not a reply hours late', async () => {
     p.vesper.setMode('5xx');
     try {
