@@ -23,6 +23,18 @@ const VESPER_NON_RETRYABLE = [
   FAILURE_TYPES.replyExpired,
 ];
 
+/**
+ * An outward call's local phase: two attempts, each above its HTTP timeout (the attempt ends its own request), and
+ * 12 s for both; the ordinary activity with the long policy takes over after (see effect-steps.ts).
+ */
+function localPhase(nonRetryableErrorTypes: string[]) {
+  return {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '12 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 2, nonRetryableErrorTypes },
+  } as const;
+}
+
 export const RETRY_POLICIES = {
   /**
    * Redis writes, first as local activities (inside the workflow task: no extra round trips) with a short bound
@@ -76,16 +88,7 @@ export const RETRY_POLICIES = {
    * the send to `outboundHttp`, whose attempts the Web UI shows. The bound also caps how long one send holds a
    * workflow-task slot of the worker (every event type waits for those).
    */
-  outboundHttpLocal: {
-    startToCloseTimeout: '30 seconds',
-    scheduleToCloseTimeout: '12 seconds',
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumAttempts: 2,
-      nonRetryableErrorTypes: VESPER_NON_RETRYABLE,
-    },
-  },
+  outboundHttpLocal: localPhase(VESPER_NON_RETRYABLE),
   /** The team's alert webhook: worth waiting for, but never for long enough to hide an alert. */
   alerting: {
     startToCloseTimeout: '30 seconds',
@@ -98,16 +101,7 @@ export const RETRY_POLICIES = {
     },
   },
   /** The alert as a local activity first (see outboundHttpLocal); then `alerting`'s attempts, in the Web UI. */
-  alertingLocal: {
-    startToCloseTimeout: '30 seconds',
-    scheduleToCloseTimeout: '12 seconds',
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumAttempts: 2,
-      nonRetryableErrorTypes: [FAILURE_TYPES.alertRejected],
-    },
-  },
+  alertingLocal: localPhase([FAILURE_TYPES.alertRejected]),
   /** The dead letter must be written: retry without limit (the run shows Running with a pending activity). */
   deadLetter: {
     startToCloseTimeout: '10 seconds',

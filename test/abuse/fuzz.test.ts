@@ -61,6 +61,8 @@ beforeAll(async () => {
     client: env.client,
     redis,
     taskQueue,
+    // hostile input, not overload: every sender may hold a hand-off (test/http/overload.test.ts covers the bound)
+    maxStartsInFlight: CONCURRENCY,
     logger: pino({ level: 'info' }, sink),
   });
 });

@@ -28,6 +28,8 @@ export interface ReceiverOptions {
   secrets?: string[];
   startTimeoutMs?: number;
   bodyLimitBytes?: number;
+  /** Default: production's (MAX_STARTS_IN_FLIGHT unset). */
+  maxStartsInFlight?: number;
   /** The server's limits; default: production's, as loadApiConfig gives them with no HTTP_* variable set. */
   http?: HttpServerConfig;
   /** Default: production's (6 days back, 1 hour ahead). */
@@ -56,6 +58,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<RunningRe
       webhookSecrets: options.secrets ?? defaults.webhookSecrets,
       bodyLimitBytes: options.bodyLimitBytes ?? defaults.bodyLimitBytes,
       startTimeoutMs: options.startTimeoutMs ?? defaults.startTimeoutMs,
+      maxStartsInFlight: options.maxStartsInFlight ?? defaults.maxStartsInFlight,
       eventWindow: options.eventWindow ?? defaults.eventWindow,
       http: options.http ?? defaults.http,
     },
