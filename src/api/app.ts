@@ -60,7 +60,11 @@ export function createApp(deps: AppDeps): Koa<ReceiverState> {
   });
   app.use(rawJsonBody(config.bodyLimitBytes));
   // one app per receiver process (receiver.ts), so one bound on the process's hand-offs
-  const webhookDeps = { ...deps, startSlots: createStartSlots(config.maxStartsInFlight, metrics) };
+  const webhookDeps = {
+    ...deps,
+    startSlots: createStartSlots(config.maxStartsInFlight, metrics),
+    handOffs: new Map(),
+  };
   app.use((ctx) => receiveWebhook(ctx, webhookDeps));
   return app;
 }

@@ -8,7 +8,7 @@ import type { FindLegacyRun } from './legacy-keys';
 import { parseEvent } from './parse-event';
 import type { KeepRejected } from './rejected-events';
 import { SIGNATURE_HEADER, SignatureError, verifySignature } from './signature';
-import type { StartEvent } from './start-event';
+import type { StartEvent, StartOutcome } from './start-event';
 import type { StartSlots } from './start-slots';
 import { EVENT_INPUT_LIMIT_BYTES } from '../workflows/contracts';
 
@@ -30,7 +30,15 @@ interface WebhookDeps extends WebhookPorts {
   config: Pick<ApiConfig, 'webhookSecrets' | 'eventWindow' | 'maxStartsInFlight'>;
   /** Bounds the hand-offs in flight: only they take a slot, every earlier answer is given without one. */
   startSlots: StartSlots;
+  /** The hand-offs in flight in this process, by event key: a copy arriving meanwhile waits for its original's. */
+  handOffs: Map<string, Promise<HandOff>>;
   logger: Logger;
+}
+
+/** How a hand-off ended: started, or found started before (under this key or a legacy one). */
+interface HandOff {
+  outcome: StartOutcome;
+  workflowId: string;
 }
 
 type WebhookContext = ParameterizedContext<ReceiverState>;
@@ -83,6 +91,17 @@ export async function receiveWebhook(ctx: WebhookContext, deps: WebhookDeps): Pr
     deps.logger.warn({ outcome: 'too_large', rejectedId }, 'webhook too large for Temporal, kept');
     throw new ReceiverError('too_large', reason, { rejectedId });
   }
+  // a copy of an event this receiver is handing off right now (a redelivery storm, two deliveries crossing): its
+  // original's hand-off answers it, without a slot of its own and without a second call to Temporal
+  const original = deps.handOffs.get(eventKey);
+  if (original) {
+    const { workflowId } = await original.catch(() => {
+      throw unavailable();
+    });
+    answer(ctx, { outcome: 'duplicate', workflowId });
+    deps.logger.info({ eventKey, type: event.type, outcome: 'duplicate', ms: elapsed(started) }, 'webhook');
+    return;
+  }
   // the hand-off's Temporal calls (the legacy look-up too) wait out the start timeout when Temporal is saturated:
   // with every slot taken, refuse now rather than queue behind them
   const release = deps.startSlots.take();
@@ -94,13 +113,16 @@ export async function receiveWebhook(ctx: WebhookContext, deps: WebhookDeps): Pr
       `${config.maxStartsInFlight} events are being handed off already; retry later`,
     );
   }
-  let outcome;
-  let workflowId = eventKey;
-  try {
+  const handOff = (async (): Promise<HandOff> => {
     // a run a receiver before 0.2 started under the old key form: this is a redelivery of its event
     const legacyRun = await deps.findLegacyRun(legacyEventKeys(event, legacyHeaderEventId(ctx)), event);
-    if (legacyRun) workflowId = legacyRun;
-    outcome = legacyRun ? 'duplicate' : await deps.startEvent(input);
+    if (legacyRun) return { outcome: 'duplicate', workflowId: legacyRun };
+    return { outcome: await deps.startEvent(input), workflowId: eventKey };
+  })();
+  deps.handOffs.set(eventKey, handOff);
+  let ended: HandOff;
+  try {
+    ended = await handOff;
   } catch (err) {
     deps.logger.error(
       { eventKey, outcome: 'unavailable', reason: (err as Error).message },
@@ -108,13 +130,21 @@ export async function receiveWebhook(ctx: WebhookContext, deps: WebhookDeps): Pr
     );
     throw unavailable();
   } finally {
+    deps.handOffs.delete(eventKey);
     release();
   }
+  answer(ctx, ended);
+  deps.logger.info({ eventKey, type: event.type, outcome: ended.outcome, ms: elapsed(started) }, 'webhook');
+}
+
+function answer(ctx: WebhookContext, { outcome, workflowId }: HandOff): void {
   ctx.state.outcome = outcome;
   ctx.status = outcome === 'accepted' ? 202 : 200;
   ctx.body = { status: outcome, workflowId };
-  const ms = Math.round(performance.now() - started);
-  deps.logger.info({ eventKey, type: event.type, outcome, ms }, 'webhook');
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
 }
 
 /**

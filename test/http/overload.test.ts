@@ -97,6 +97,47 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe('overload: a bounded number of hand-offs in flight, refused at once past it', () => {
+  it('answers copies of an event being handed off with its hand-off: one start, no slot of their own, all 2xx', async () => {
+    const { held, start, releaseAll } = heldStarts();
+    const { http, metricsText } = receiverWith({ MAX_STARTS_IN_FLIGHT: '1' }, { startEvent: start });
+    // a redelivery storm: the same signed body twenty times at once, while its one start is held
+    const copies = await takeSlots(http, held, [message(0)]);
+    const more = Array.from({ length: 19 }, () => post(http, message(0)).then((res) => res));
+    // another event still finds the only slot taken
+    expect((await answeredWithin(AT_ONCE_MS, post(http, message(1)))).status).toBe(503);
+    releaseAll();
+    const answers = await Promise.all([...copies, ...more]);
+    expect(answers.map((res) => res.status).sort()).toEqual([...Array(19).fill(200), 202]);
+    expect(new Set(answers.map((res) => res.body.workflowId))).toEqual(
+      new Set([`message.received:overload-session:${message(0).data.messageId}`]),
+    );
+    expect(held).toHaveLength(0); // settled: and only the first copy ever reached startEvent (takeSlots saw 1)
+    const text = await metricsText();
+    expect(sample(text, 'whatsapp_webhook_overload_refusals_total')).toBe(1);
+    expect(
+      sample(text, 'whatsapp_webhooks_received_total{type="message.received",outcome="duplicate"}'),
+    ).toBe(19);
+  });
+
+  it('answers a copy 503 when its original hand-off failed, and the next delivery starts afresh', async () => {
+    let calls = 0;
+    let fail: (err: Error) => void = () => undefined;
+    const startEvent: StartEvent = () => {
+      calls++;
+      return calls === 1 ? new Promise((_, reject) => (fail = reject)) : Promise.resolve('accepted');
+    };
+    const { http } = receiverWith({}, { startEvent });
+    const first = post(http, message(0)).then((res) => res);
+    await vi.waitFor(() => expect(calls).toBe(1));
+    const copy = post(http, message(0)).then((res) => res);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    fail(new Error('Temporal unavailable'));
+    expect([(await first).status, (await copy).status]).toEqual([503, 503]);
+    expect(calls).toBe(1);
+    expect((await post(http, message(0))).status).toBe(202);
+    expect(calls).toBe(2);
+  });
+
   it('takes N slots, refuses the N+1-th at once with 503 + Retry-After: 1 without starting it, counts it, and accepts again once the starts end', async () => {
     const { held, start, releaseAll } = heldStarts();
     const { http, metricsText } = receiverWith({ MAX_STARTS_IN_FLIGHT: '4' }, { startEvent: start });
