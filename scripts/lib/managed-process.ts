@@ -12,6 +12,8 @@ export interface ManagedProcessOptions {
   echo?: boolean;
   /** How many of the last output lines recentOutput() returns (default 40). */
   keepLines?: number;
+  /** What stop() sends first (default SIGTERM), e.g. SIGINT for PostgreSQL's fast shutdown. */
+  stopSignal?: NodeJS.Signals;
 }
 
 /**
@@ -22,6 +24,7 @@ export class ManagedProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
   private readonly tail: string[] = [];
+  private readonly stopSignal: NodeJS.Signals;
 
   constructor(
     readonly label: string,
@@ -29,6 +32,7 @@ export class ManagedProcess {
     args: string[],
     options: ManagedProcessOptions = {},
   ) {
+    this.stopSignal = options.stopSignal ?? 'SIGTERM';
     const color = COLORS[nextColor++ % COLORS.length] ?? 36;
     const prefix = process.stdout.isTTY ? `\x1b[${color}m[${label}]\x1b[0m ` : `[${label}] `;
     this.child = spawn(command, args, {
@@ -62,10 +66,10 @@ export class ManagedProcess {
     return this.tail.join('\n');
   }
 
-  /** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves once the process is gone. */
+  /** The stop signal (SIGTERM) to the whole group, SIGKILL after `graceMs`; resolves once the process is gone. */
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.running || this.child.pid === undefined) return;
-    this.signalGroup('SIGTERM');
+    this.signalGroup(this.stopSignal);
     const timer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);

@@ -174,12 +174,13 @@ async function fromWheel(log: Log): Promise<string | undefined> {
  * Builds a Go command at a pinned tag inside a throwaway module. Plain `go install pkg@version` also asks the
  * proxy for the module's version list (for deprecation notices), which the proxy here refuses for tctl.
  */
-async function goBuild(
+export async function goBuild(
   modulePath: string,
   version: string,
   pkg: string,
   binary: string,
   log: Log,
+  tags: string[] = [],
 ): Promise<string | undefined> {
   const go = findOnPath('go');
   if (!go) return undefined;
@@ -189,10 +190,11 @@ async function goBuild(
   try {
     log(`${binary}: building ${modulePath}/${pkg}@${version} with Go (several minutes when cold) ...`);
     const env = { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' };
+    const tagArgs = tags.length > 0 ? ['-tags', tags.join(',')] : [];
     for (const args of [
       ['mod', 'init', `${binary}build`],
       ['get', `${modulePath}/${pkg}@${version}`],
-      ['build', '-trimpath', '-o', `${out}.partial`, `${modulePath}/${pkg}`],
+      ['build', ...tagArgs, '-trimpath', '-o', `${out}.partial`, `${modulePath}/${pkg}`],
     ]) {
       const result = await run(go, args, { cwd: work, env });
       if (result.code !== 0) throw new Error(`go ${args[0]} failed: ${lastLine(result)}`);

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { findOnPath, lastLine, run } from './run';
+import { aptInstall, canAptInstall } from './debian';
+import { findOnPath } from './run';
 
 type Log = (line: string) => void;
 
@@ -7,18 +8,11 @@ type Log = (line: string) => void;
 export async function ensureRedisServer(log: Log = () => {}): Promise<string> {
   const onPath = findOnPath('redis-server');
   if (onPath) return onPath;
-  const aptGet = findOnPath('apt-get');
-  if (aptGet && process.getuid?.() === 0) {
-    log('redis: redis-server is not on PATH; installing the Debian package redis-server ...');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let install = await run(aptGet, ['install', '-y', '--no-install-recommends', 'redis-server'], { env });
-    if (install.code !== 0) {
-      await run(aptGet, ['update'], { env });
-      install = await run(aptGet, ['install', '-y', '--no-install-recommends', 'redis-server'], { env });
-    }
+  if (canAptInstall()) {
+    log('redis: redis-server is not on PATH');
+    await aptInstall(['redis-server'], log);
     const installed = findOnPath('redis-server');
-    if (install.code === 0 && installed) return installed;
-    throw new Error(`apt-get install redis-server failed: ${lastLine(install)}`);
+    if (installed) return installed;
   }
   throw new Error(
     'redis-server is not on PATH. Install Redis (Debian/Ubuntu: `sudo apt-get install redis-server`, ' +

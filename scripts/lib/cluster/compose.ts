@@ -1,0 +1,78 @@
+/**
+ * docker-compose.yml as the one source of the production topology's settings: `npm run cluster` reads the image
+ * versions and each service's environment from it, with compose's own `${VAR:-default}` substitution, so the
+ * topology run on this host is the one the compose file describes.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { PROJECT_ROOT } from '../paths';
+
+export const COMPOSE_FILE = path.join(PROJECT_ROOT, 'docker-compose.yml');
+
+interface ComposeService {
+  image?: string;
+  environment?: Record<string, string | number | boolean | null> | string[];
+}
+
+export interface ComposeFile {
+  /** A service's environment after substitution; list or map form, as compose accepts both. */
+  environment(service: string): Record<string, string>;
+  /** The tag of a service's image, e.g. `1.29.7` for `temporalio/server:1.29.7`. */
+  imageTag(service: string): string;
+  serviceNames(): string[];
+}
+
+/**
+ * Compose's variable substitution: `${VAR}`, `${VAR:-default}` (unset or empty), `${VAR-default}` (unset),
+ * `$VAR`, and `$$` for a literal dollar. `${VAR:?message}` fails like compose does.
+ */
+export function interpolate(text: string, vars: Record<string, string | undefined>): string {
+  return text.replace(
+    /\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (match: string, braced?: string, op?: string, operand?: string, bare?: string) => {
+      if (match === '$$') return '$';
+      const name = braced ?? bare ?? '';
+      const value = vars[name];
+      const missing = op?.startsWith(':') ? !value : value === undefined;
+      if (op?.endsWith('?') && missing) throw new Error(`${name} is required: ${operand ?? ''}`);
+      if (op?.endsWith('-') && missing) return interpolate(operand ?? '', vars);
+      return value ?? '';
+    },
+  );
+}
+
+/** Reads and substitutes the compose file with `vars` (the process environment and .env, as compose does). */
+export function readComposeFile(
+  vars: Record<string, string | undefined>,
+  file: string = COMPOSE_FILE,
+): ComposeFile {
+  const doc = parse(interpolate(readFileSync(file, 'utf8'), vars), { merge: true }) as {
+    services?: Record<string, ComposeService>;
+  };
+  const services = doc.services ?? {};
+  const service = (name: string): ComposeService => {
+    const found = services[name];
+    if (!found) throw new Error(`${path.basename(file)} has no service ${name}`);
+    return found;
+  };
+  return {
+    serviceNames: () => Object.keys(services),
+    environment(name) {
+      const env = service(name).environment ?? {};
+      const pairs: [string, string][] = Array.isArray(env)
+        ? env.map((entry) => {
+            const at = entry.indexOf('=');
+            return at < 0 ? [entry, vars[entry] ?? ''] : [entry.slice(0, at), entry.slice(at + 1)];
+          })
+        : Object.entries(env).map(([key, value]) => [key, value === null ? '' : String(value)]);
+      return Object.fromEntries(pairs);
+    },
+    imageTag(name) {
+      const image = service(name).image ?? '';
+      const tag = /:([^:/]+)$/.exec(image)?.[1];
+      if (!tag) throw new Error(`service ${name} has no pinned image tag (${image || 'no image'})`);
+      return tag;
+    },
+  };
+}
