@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
  * - integration: the real stack; one Temporal dev server and one Redis for the whole run (global setup), tests
  *   isolated by task queue and IDs.
  * - chaos: the shortened chaos runs, each with its own dev server and Redis, since they break them.
+ * - cluster: the production topology (`npm run cluster`), not part of `npm test`: `npm run test:cluster`.
  */
 export default defineConfig({
   test: {
@@ -24,11 +25,22 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/unit/**', 'test/http/**', 'test/chaos/**'],
+          exclude: ['test/unit/**', 'test/http/**', 'test/chaos/**', 'test/cluster/**'],
           globalSetup: ['test/global-setup.ts'],
         },
       },
       { extends: true, test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'] } },
+      // `npm run test:cluster` only (CI runs it after npm test): the production topology on its fixed ports, so
+      // one file at a time, after the first run's Go builds
+      {
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          fileParallelism: false,
+          hookTimeout: 900_000,
+        },
+      },
     ],
   },
 });

@@ -2,7 +2,10 @@
  * What reached the stand-ins. An effect is a key answered 2xx for the first time (a retry after a 500 had none).
  * The Vesper stand-in honours Idempotency-Key (Vesper's docs promise nothing; see the README): the same key answered 2xx again
  * is a resend the key absorbs (counted, not an effect); a second effect for the same message under another key
- * is a duplicate. The alert webhook is taken as not idempotent: any repeated alert key is a duplicate.
+ * is a duplicate. The alert webhook is taken as not idempotent: any repeated alert key is a duplicate, except
+ * one whose first delivery was in flight when a process was SIGKILLed: the worker died before it could record the
+ * send, and its retry resends under the same Idempotency-Key (at least once, by design: an alert lost to a crash
+ * is worse). Those are counted apart, and shown.
  */
 import { asciiIdempotencyKey } from '../../src/activities/http';
 import type { RecordedRequest, StandIn } from '../../support/stand-in';
@@ -27,6 +30,8 @@ export interface StandInFindings {
   vesperRefused: number;
   disconnectAlerts: number;
   alertDuplicates: number;
+  /** Repeated alert keys whose first delivery was answered within a crash's window (see above). */
+  alertResendsAfterCrash: number;
   unexpectedAlerts: number;
   /** Alerts of the dead-letter groups (opened, updated, closed). */
   deadLetterAlerts: number;
@@ -39,6 +44,8 @@ export function checkStandIns(
   alerts: StandIn,
   expected: Expectations,
   loadStartedAt: number,
+  /** When processes were SIGKILLed (epoch ms). */
+  crashesAt: number[] = [],
 ): StandInFindings {
   const missing = new Map<string, string>();
   // Idempotency-Key carries a digest of the event key (header values must be ASCII)
@@ -83,7 +90,7 @@ export function checkStandIns(
     wrongReplies,
     vesperRefused: vesper.requests.filter((r) => !r.effect && !r.duplicate).length,
     disconnectAlerts: alertKeys.filter((k) => expected.disconnectAlerts.has(k)).length,
-    alertDuplicates: alerts.requests.filter((r) => r.duplicate).length,
+    ...alertRepeats(alerts.requests, crashesAt),
     unexpectedAlerts: alertKeys.filter((k) => k.startsWith('session-') && !expected.disconnectAlerts.has(k))
       .length,
     deadLetterAlerts: alertKeys.filter((k) => k.startsWith('dead-letter')).length,
@@ -91,6 +98,25 @@ export function checkStandIns(
       alertKeys.filter((k) => k.startsWith('trend:')).map((k) => k.split(':').slice(1, 3).join(':')),
     ),
   };
+}
+
+/** A send in flight at a SIGKILL was answered at most this long after it (the kill lands within ms). */
+const CRASH_WINDOW_MS = 2000;
+
+function alertRepeats(
+  requests: RecordedRequest[],
+  crashesAt: number[],
+): { alertDuplicates: number; alertResendsAfterCrash: number } {
+  let alertDuplicates = 0;
+  let alertResendsAfterCrash = 0;
+  for (const dup of requests.filter((r) => r.duplicate)) {
+    const first = requests.find((r) => r.effect && r.idempotencyKey === dup.idempotencyKey);
+    const crashed =
+      first && crashesAt.some((at) => first.at >= at - CRASH_WINDOW_MS && first.at <= at + CRASH_WINDOW_MS);
+    if (crashed) alertResendsAfterCrash++;
+    else alertDuplicates++;
+  }
+  return { alertDuplicates, alertResendsAfterCrash };
 }
 
 function countBy(values: string[]): Record<string, number> {

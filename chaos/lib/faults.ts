@@ -5,10 +5,19 @@
  */
 import type { ChaosOptions } from './options';
 import { randomIntBetween, sleep, type Random } from './rng';
-import type { ChaosStack } from './stack';
+import type { ChaosTarget } from './target';
 
-export type FaultKind =
-  'worker-kill' | 'temporal-restart' | 'redis-restart' | 'redis-outage' | 'vesper-outage';
+/** What a target does to one of its processes; the Vesper outage is the stand-in's, for every target. */
+export type ProcessFaultKind =
+  | 'worker-kill'
+  | 'temporal-restart'
+  | 'redis-restart'
+  | 'redis-outage'
+  // the production topology's own (cluster-target.ts)
+  | 'receiver-kill'
+  | 'history-kill'
+  | 'postgres-restart';
+export type FaultKind = ProcessFaultKind | 'vesper-outage';
 
 export interface PlannedFault {
   kind: FaultKind;
@@ -42,6 +51,9 @@ export function planFaults(options: ChaosOptions, random: Random): PlannedFault[
   add('temporal-restart', options.temporalRestarts);
   add('redis-restart', options.redisRestarts);
   add('redis-outage', options.redisOutages);
+  add('receiver-kill', options.receiverKills);
+  add('history-kill', options.historyKills);
+  add('postgres-restart', options.postgresRestarts);
   add('vesper-outage', options.vesperOutages);
   return plan.sort((a, b) => a.atEvent - b.atEvent);
 }
@@ -52,7 +64,7 @@ export class FaultInjector {
   private readonly start = performance.now();
 
   constructor(
-    private readonly stack: ChaosStack,
+    private readonly stack: ChaosTarget,
     private readonly plan: PlannedFault[],
     private readonly options: ChaosOptions,
     private readonly log: (line: string) => void,
@@ -70,12 +82,8 @@ export class FaultInjector {
 
   private fire(fault: PlannedFault): Promise<InjectedFault> {
     if (fault.kind === 'vesper-outage') return this.run(fault, () => this.vesperOutage());
-    const action = {
-      'worker-kill': () => this.stack.killWorker(),
-      'temporal-restart': () => this.stack.restartTemporal(),
-      'redis-restart': () => this.stack.restartRedis(),
-      'redis-outage': () => this.stack.restartRedis(this.options.redisOutageSeconds * 1000),
-    }[fault.kind];
+    const kind = fault.kind;
+    const action = () => this.stack.fault(kind);
     const next = this.processFaults.then(() => this.run(fault, action));
     this.processFaults = next;
     return next;

@@ -19,6 +19,11 @@ export interface ChaosOptions {
   /** Redis stopped for `redisOutageSeconds` (longer than any retry bound of the old code). */
   redisOutages: number;
   redisOutageSeconds: number;
+  /** The production topology's faults (target `cluster`): SIGKILL a receiver, SIGKILL the history role, and a
+   * PostgreSQL restart. */
+  receiverKills: number;
+  historyKills: number;
+  postgresRestarts: number;
   vesperOutages: number;
   vesperOutageSeconds: number;
   /** How long a killed or stopped process stays down before it is started again. */
@@ -30,6 +35,8 @@ export interface ChaosOptions {
   senderGiveUpSeconds: number;
   /** Run the receiver and worker from dist/ (as in production; build first) or from src/ through tsx. */
   entry: 'dist' | 'src';
+  /** `dev`: one receiver and one worker on a dev server; `cluster`: `npm run cluster`'s topology (dist/ only). */
+  target: 'dev' | 'cluster';
 }
 
 export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, 'seed'> = {
@@ -41,6 +48,9 @@ export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, 'seed'> = {
   redisRestarts: 1,
   redisOutages: 0,
   redisOutageSeconds: 600,
+  receiverKills: 0,
+  historyKills: 0,
+  postgresRestarts: 0,
   vesperOutages: 1,
   vesperOutageSeconds: 60,
   restartDelaySeconds: 2,
@@ -48,6 +58,7 @@ export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, 'seed'> = {
   drainTimeoutSeconds: 600,
   senderGiveUpSeconds: 300,
   entry: 'dist',
+  target: 'dev',
 };
 
 /**
@@ -65,6 +76,21 @@ export const OUTAGES_PROFILE: Partial<ChaosOptions> = {
   drainTimeoutSeconds: 1200,
 };
 
+/**
+ * `CHAOS_TARGET=cluster` (npm run chaos:cluster): the production topology, broken the ways it can break that the
+ * dev server cannot — a worker, a receiver behind nginx and the history role SIGKILLed, PostgreSQL restarted.
+ */
+export const CLUSTER_PROFILE: Partial<ChaosOptions> = {
+  target: 'cluster',
+  workerKills: 1,
+  receiverKills: 1,
+  historyKills: 1,
+  postgresRestarts: 1,
+  temporalRestarts: 0,
+  redisRestarts: 0,
+  vesperOutages: 0,
+};
+
 export function randomSeed(): number {
   return randomInt(1, 2 ** 31 - 1);
 }
@@ -72,10 +98,16 @@ export function randomSeed(): number {
 /** CHAOS_* through the product's own env schema builders; the profile sets the defaults the others override. */
 export function chaosOptionsFromEnv(env: Env): ChaosOptions {
   const outages = env.CHAOS_PROFILE?.trim() === 'outages';
-  const d = { ...DEFAULT_CHAOS_OPTIONS, ...(outages ? OUTAGES_PROFILE : {}) };
+  const cluster = env.CHAOS_TARGET?.trim() === 'cluster';
+  const d = {
+    ...DEFAULT_CHAOS_OPTIONS,
+    ...(outages ? OUTAGES_PROFILE : {}),
+    ...(cluster ? CLUSTER_PROFILE : {}),
+  };
   const e = parseEnv(
     v.object({
       CHAOS_PROFILE: oneOf(['outages', 'default'], 'default'),
+      CHAOS_TARGET: oneOf(['dev', 'cluster'] as const, d.target),
       CHAOS_EVENTS: integer(d.events, 10, 100_000),
       CHAOS_SEED: integer(randomSeed(), 1, 2 ** 31 - 1),
       CHAOS_RATE: integer(d.ratePerSecond, 1, 1000),
@@ -85,6 +117,9 @@ export function chaosOptionsFromEnv(env: Env): ChaosOptions {
       CHAOS_REDIS_RESTARTS: integer(d.redisRestarts, 0, 5),
       CHAOS_REDIS_OUTAGES: integer(d.redisOutages, 0, 5),
       CHAOS_REDIS_OUTAGE_SECONDS: integer(d.redisOutageSeconds, 1, 7200),
+      CHAOS_RECEIVER_KILLS: integer(d.receiverKills, 0, 20),
+      CHAOS_HISTORY_KILLS: integer(d.historyKills, 0, 20),
+      CHAOS_POSTGRES_RESTARTS: integer(d.postgresRestarts, 0, 5),
       CHAOS_VESPER_OUTAGES: integer(d.vesperOutages, 0, 5),
       // at most 50 min: the stack runs the product's AUTO_REPLY_MAX_AGE_SECONDS (1 h), past which replies are given up
       CHAOS_VESPER_OUTAGE_SECONDS: integer(d.vesperOutageSeconds, 1, 3000),
@@ -105,6 +140,9 @@ export function chaosOptionsFromEnv(env: Env): ChaosOptions {
     redisRestarts: e.CHAOS_REDIS_RESTARTS,
     redisOutages: e.CHAOS_REDIS_OUTAGES,
     redisOutageSeconds: e.CHAOS_REDIS_OUTAGE_SECONDS,
+    receiverKills: e.CHAOS_RECEIVER_KILLS,
+    historyKills: e.CHAOS_HISTORY_KILLS,
+    postgresRestarts: e.CHAOS_POSTGRES_RESTARTS,
     vesperOutages: e.CHAOS_VESPER_OUTAGES,
     vesperOutageSeconds: e.CHAOS_VESPER_OUTAGE_SECONDS,
     restartDelaySeconds: e.CHAOS_RESTART_DELAY_SECONDS,
@@ -112,5 +150,6 @@ export function chaosOptionsFromEnv(env: Env): ChaosOptions {
     drainTimeoutSeconds: e.CHAOS_DRAIN_TIMEOUT_SECONDS,
     senderGiveUpSeconds: e.CHAOS_SENDER_GIVE_UP_SECONDS,
     entry: 'dist',
+    target: e.CHAOS_TARGET,
   };
 }

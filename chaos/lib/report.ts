@@ -18,7 +18,11 @@ export function formatTable(r: ChaosResult): string {
     ],
     [
       'HTTP attempts',
-      `${n(r.load.httpAttempts)}: 2xx ${n(a['2xx'])}, 503 ${n(a['503'])}, other ${n(a.other + a.connectionErrors)} (connection errors ${n(a.connectionErrors)}); sender gave up on ${r.load.gaveUp}`,
+      `${n(r.load.httpAttempts)}: 2xx ${n(a['2xx'])}, 503 ${n(a['503'])}, other ${n(a.other + a.connectionErrors)} (connection errors ${n(a.connectionErrors)}${Object.entries(
+        a.otherByStatus ?? {},
+      )
+        .map(([st, c]) => `, HTTP ${st}: ${n(c)}`)
+        .join('')}); sender gave up on ${r.load.gaveUp}`,
     ],
     ...r.faults.map((f): [string, string] => [
       `fault: ${f.kind}`,
@@ -44,7 +48,7 @@ export function formatTable(r: ChaosResult): string {
     ],
     [
       'alerts',
-      `disconnects ${r.alerts.disconnectSent} of ${r.alerts.disconnectExpected}; caused by the faults: dead-letter groups ${r.alerts.deadLetter}, trends ${JSON.stringify(r.alerts.trend)}, ${r.alerts.perFault.toFixed(1)} per fault`,
+      `disconnects ${r.alerts.disconnectSent} of ${r.alerts.disconnectExpected}; ${r.alerts.resendsAfterCrash ?? 0} resent (same Idempotency-Key) after a kill mid-send; caused by the faults: dead-letter groups ${r.alerts.deadLetter}, trends ${JSON.stringify(r.alerts.trend)}, ${r.alerts.perFault.toFixed(1)} per fault`,
     ],
     ['final statuses', `${n(r.statuses.messagesChecked)} messages checked, ${r.statuses.wrong} wrong`],
     [

@@ -15,7 +15,14 @@ export interface ChaosResult {
     sent: number;
     distinct: number;
     httpAttempts: number;
-    answers: { '2xx': number; '503': number; connectionErrors: number; other: number };
+    answers: {
+      '2xx': number;
+      '503': number;
+      connectionErrors: number;
+      other: number;
+      /** The `other` answers by HTTP status. */
+      otherByStatus: Record<string, number>;
+    };
     gaveUp: number;
     seconds: number;
   };
@@ -49,6 +56,8 @@ export interface ChaosResult {
   alerts: {
     disconnectExpected: number;
     disconnectSent: number;
+    /** An alert in flight when its worker was SIGKILLed, sent again by the retry (same Idempotency-Key). */
+    resendsAfterCrash: number;
     deadLetter: number;
     trend: Record<string, number>;
     perFault: number;
@@ -114,6 +123,9 @@ export function summarise(f: RunFigures): ChaosResult {
         '503': count((st) => st === 503),
         connectionErrors: count((st) => st === 0),
         other: count((st) => st !== 0 && st !== 503 && (st < 200 || st >= 300)),
+        otherByStatus: Object.fromEntries(
+          Object.entries(byStatus).filter(([st]) => Number(st) !== 0 && Number(st) !== 503 && !/^2/.test(st)),
+        ),
       },
       gaveUp: f.load.stats.gaveUp,
       seconds: Math.round(f.load.stats.durationMs / 1000),
@@ -142,6 +154,7 @@ export function summarise(f: RunFigures): ChaosResult {
     alerts: {
       disconnectExpected: f.expected.disconnectAlerts.size,
       disconnectSent: s.disconnectAlerts,
+      resendsAfterCrash: s.alertResendsAfterCrash,
       deadLetter: s.deadLetterAlerts,
       trend: s.trendAlerts,
       perFault:

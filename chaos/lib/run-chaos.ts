@@ -19,7 +19,9 @@ import type { ChaosOptions } from './options';
 import { summarise, type ChaosResult } from './result';
 import { seededRandom } from './rng';
 import { sendLikeVesper } from './sender';
+import { ClusterChaosTarget } from './cluster-target';
 import { ChaosStack } from './stack';
+import type { ChaosTarget } from './target';
 
 /** Every 7th received message is from a group, every 11th our own: the auto-reply rules must skip them. */
 const MIX = { groupEvery: 7, ownEvery: 11 };
@@ -32,15 +34,19 @@ export async function runChaos(
   const random = seededRandom(options.seed);
   const plan = planFaults(options, random);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chaos-'));
-  const stack = await ChaosStack.start({
-    temporalBinary: (await ensureTemporalCli(log)).path,
-    redisBinary: await ensureRedisServer(log),
-    dataDir,
-    entry: options.entry,
-    redisAppendfsync: options.redisAppendfsync,
-    restartDelayMs: options.restartDelaySeconds * 1000,
-    log,
-  });
+  const stack: ChaosTarget =
+    options.target === 'cluster'
+      ? await ClusterChaosTarget.start({ dataDir, restartDelayMs: options.restartDelaySeconds * 1000, log })
+      : await ChaosStack.start({
+          temporalBinary: (await ensureTemporalCli(log)).path,
+          redisBinary: await ensureRedisServer(log),
+          dataDir,
+          entry: options.entry,
+          redisAppendfsync: options.redisAppendfsync,
+          restartDelayMs: options.restartDelaySeconds * 1000,
+          redisOutageMs: options.redisOutageSeconds * 1000,
+          log,
+        });
   let passed = false;
   try {
     // each event stamped when the sender is to send it, as Vesper stamps events as they happen
@@ -69,8 +75,8 @@ export async function runChaos(
     const faults = await injector.settled();
 
     log('draining: waiting for every effect and for no workflow to run');
-    const redis = new Redis(stack.redis.address);
-    const connection = await Connection.connect({ address: stack.temporal.address });
+    const redis = new Redis(stack.redisAddress);
+    const connection = await Connection.connect({ address: stack.temporalAddress });
     const client = new Client({ connection });
     try {
       const drained = await drain({
@@ -88,13 +94,23 @@ export async function runChaos(
         faults,
         drained,
         redisFindings: await checkRedis(redis, expected),
-        standIns: checkStandIns(stack.vesper, stack.alerts, expected, loadStartedAt),
+        standIns: checkStandIns(
+          stack.vesper,
+          stack.alerts,
+          expected,
+          loadStartedAt,
+          faults
+            .filter(
+              (f) => f.kind === 'worker-kill' || f.kind === 'history-kill' || f.kind === 'receiver-kill',
+            )
+            .map((f) => loadStartedAt + f.startedAtS * 1000),
+        ),
         workflows: {
           running: await countRunning(client),
           completed: await count(`${EVENT_WORKFLOWS} AND ExecutionStatus="Completed"`),
           failed: await count(`${EVENT_WORKFLOWS} AND ExecutionStatus="Failed"`),
         },
-        receiver: await receiverAnswers(stack.adminOrigin),
+        receiver: await stack.receiverAnswers(),
         workerStarts: stack.workerStarts,
         unplannedExits: stack.unplannedExits,
       });
@@ -107,17 +123,6 @@ export async function runChaos(
   } finally {
     await stack.stop();
     if (passed) rmSync(dataDir, { recursive: true, force: true });
-    else log(`kept the run's SQLite file and Redis AOF in ${dataDir}`);
+    else log(`kept the run's data (Temporal's database, Redis's AOF) in ${dataDir}`);
   }
-}
-
-/** The receiver's own count of what it answered 2xx, from its /metrics. */
-async function receiverAnswers(origin: string): Promise<{ accepted: number; duplicate: number }> {
-  const text = await (await fetch(`${origin}/metrics`)).text();
-  const sum = (outcome: string) =>
-    text
-      .split('\n')
-      .filter((l) => l.startsWith('whatsapp_webhooks_received_total{') && l.includes(`outcome="${outcome}"`))
-      .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  return { accepted: sum('accepted'), duplicate: sum('duplicate') };
 }

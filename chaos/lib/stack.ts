@@ -9,7 +9,9 @@ import { getFreePort, ManagedProcess, waitForPort } from '../../scripts/lib/mana
 import { PROJECT_ROOT } from '../../scripts/lib/paths';
 import { startRedisServer, startTemporalDevServer, type RunningService } from '../../scripts/lib/services';
 import { StandIn } from '../../support/stand-in';
+import type { ProcessFaultKind } from './faults';
 import { sleep } from './rng';
+import { scrapeReceiverAnswers, type ChaosTarget, type ReceiverAnswers, type UnplannedExit } from './target';
 
 export interface StackOptions {
   temporalBinary: string;
@@ -18,20 +20,17 @@ export interface StackOptions {
   entry: 'dist' | 'src';
   redisAppendfsync: 'always' | 'everysec';
   restartDelayMs: number;
+  /** How long a `redis-outage` keeps Redis down. */
+  redisOutageMs: number;
   log: (line: string) => void;
 }
 
-export interface UnplannedExit {
-  process: string;
-  code: number | null;
-  at: string;
-  lastOutput: string;
-}
+export type { UnplannedExit };
 
 export const AUTO_REPLY_TEXT = 'Thanks! We will get back to you shortly.';
 const WORKER_READY_TIMEOUT_MS = 180_000;
 
-export class ChaosStack {
+export class ChaosStack implements ChaosTarget {
   readonly vesper: StandIn;
   readonly alerts: StandIn;
   readonly unplannedExits: UnplannedExit[] = [];
@@ -89,6 +88,33 @@ export class ChaosStack {
 
   get receiverUrl(): string {
     return `${this.receiverOrigin}/webhooks/whatsapp`;
+  }
+
+  receiverAnswers(): Promise<ReceiverAnswers> {
+    return scrapeReceiverAnswers([this.adminOrigin]);
+  }
+
+  get redisAddress(): string {
+    return this.redis.address;
+  }
+
+  get temporalAddress(): string {
+    return this.temporal.address;
+  }
+
+  fault(kind: ProcessFaultKind): Promise<string> {
+    switch (kind) {
+      case 'worker-kill':
+        return this.killWorker();
+      case 'temporal-restart':
+        return this.restartTemporal();
+      case 'redis-restart':
+        return this.restartRedis();
+      case 'redis-outage':
+        return this.restartRedis(this.options.redisOutageMs);
+      default:
+        return Promise.reject(new Error(`the dev-server stack has no ${kind} (CHAOS_TARGET=cluster has)`));
+    }
   }
 
   /** SIGKILL (no shutdown of any kind), down for the restart delay, then a new worker until it polls again. */
@@ -217,7 +243,7 @@ export class ChaosStack {
  * Resolves once the process prints `text` on stdout. It listens to chunks beside ManagedProcess's own reader and
  * only removes its listener when done (closing a readline would pause the pipe, and a full pipe blocks the child).
  */
-function waitForOutput(child: ManagedProcess, text: string, timeoutMs: number): Promise<void> {
+export function waitForOutput(child: ManagedProcess, text: string, timeoutMs: number): Promise<void> {
   const stdout = child.child.stdout;
   if (!stdout) return Promise.reject(new Error(`${child.label} has no stdout`));
   return new Promise<void>((resolve, reject) => {

@@ -1,11 +1,11 @@
 #!/bin/sh
-# One-shot job (docker-compose service `temporal-namespace-setup`, temporalio/admin-tools image): waits for the
+# One-shot job (docker-compose service `temporal-namespace-setup`, and `npm run cluster`): waits for the
 # Temporal frontend, creates the namespace with the configured retention (or updates the retention when it exists)
 # and registers the search attributes the receiver and the workflows set. Idempotent: safe on every
 # `docker compose up`.
 set -eu
 
-: "${TEMPORAL_ADDRESS:=temporal:7233}"
+: "${TEMPORAL_ADDRESS:=temporal-frontend:7233}"
 : "${TEMPORAL_NAMESPACE:=default}"
 : "${TEMPORAL_NAMESPACE_RETENTION:=168h}"
 : "${SERVER_WAIT_SECONDS:=180}"

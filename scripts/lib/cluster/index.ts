@@ -42,7 +42,14 @@ export interface ClusterPorts {
 }
 
 export function clusterPorts(env: NodeJS.ProcessEnv): ClusterPorts {
-  const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
+  const port = (name: string, fallback: number) => {
+    const value = env[name]?.trim();
+    // as compose's ${VAR:-default}: unset or empty is the default
+    if (!value) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) > 65535)
+      throw new Error(`${name} must be a port number (got "${value}")`);
+    return Number(value);
+  };
   return {
     postgres: port('CLUSTER_POSTGRES_PORT', 5433),
     frontend: 7233,
@@ -89,6 +96,9 @@ export interface RunningCluster {
 export async function startCluster(options: ClusterOptions = {}): Promise<RunningCluster> {
   const log = options.log ?? (() => {});
   const env = options.env ?? process.env;
+  // like a container, each process gets the variables its compose service lists (substituted from `env`), not
+  // the whole environment; these few are the host's own
+  const base: NodeJS.ProcessEnv = { PATH: env.PATH, HOME: env.HOME, XDG_CACHE_HOME: env.XDG_CACHE_HOME };
   const dataDir = options.dataDir ?? path.join(DATA_DIR, 'cluster');
   const compose = readComposeFile(env);
   const ports = clusterPorts(env);
@@ -142,7 +152,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
     const toolPath = `${TOOLS_BIN_DIR}${path.delimiter}${env.PATH ?? ''}`;
     await job('temporal-schema-setup', 'deploy/temporal/setup-schema.sh', {
-      ...env,
+      ...base,
       ...compose.environment('temporal-schema-setup'),
       SQL_HOST: '127.0.0.1',
       SQL_PORT: String(ports.postgres),
@@ -153,7 +163,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
     const frontendAddress = `127.0.0.1:${ports.frontend}`;
     const temporalEnv = (role: TemporalRole): NodeJS.ProcessEnv => ({
-      ...env,
+      ...base,
       ...compose.environment(`temporal-${role}`),
       POSTGRES_HOST: '127.0.0.1',
       POSTGRES_PORT: String(ports.postgres),
@@ -191,7 +201,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
     const namespaceEnv = compose.environment('temporal-namespace-setup');
     await job('temporal-namespace-setup', 'deploy/temporal/setup-namespace.sh', {
-      ...env,
+      ...base,
       ...namespaceEnv,
       TEMPORAL_ADDRESS: frontendAddress,
       PATH: toolPath,
@@ -202,7 +212,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       binaries.uiServer,
       ['--root', PROJECT_ROOT, '--config', 'deploy/temporal-ui', '--env', 'cluster', 'start'],
       {
-        ...env,
+        ...base,
         ...compose.environment('temporal-ui'),
         TEMPORAL_ADDRESS: frontendAddress,
         TEMPORAL_UI_HOST: '127.0.0.1',
@@ -228,7 +238,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     };
     for (const i of [0, 1] as const) {
       spawn(`worker-${i + 1}`, process.execPath, ['dist/worker.js'], {
-        ...env,
+        ...base,
         ...compose.environment(`worker-${i + 1}`),
         ...appEnv,
         WORKER_METRICS_HOST: '127.0.0.1',
@@ -242,7 +252,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       log(`WEBHOOK_SECRET is not set: the receivers use the dev secret (${DEV_WEBHOOK_SECRET})`);
     for (const i of [0, 1] as const) {
       spawn(`api-${i + 1}`, process.execPath, ['dist/api/server.js'], {
-        ...env,
+        ...base,
         ...compose.environment(`api-${i + 1}`),
         ...appEnv,
         WEBHOOK_SECRET: webhookSecret,
@@ -261,7 +271,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       port: ports.nginx,
       vars: {
         ...nginxEnv,
-        NGINX_PORT: String(ports.nginx),
+        // a run on this machine (the dev secret, perhaps) is not published on other interfaces
+        NGINX_LISTEN: `127.0.0.1:${ports.nginx}`,
         RECEIVER_1_ADDRESS: `127.0.0.1:${ports.receivers[0]}`,
         RECEIVER_2_ADDRESS: `127.0.0.1:${ports.receivers[1]}`,
       },

@@ -2,7 +2,7 @@
  * PostgreSQL from Debian's packages, run by us: its own data directory under .data/, started and stopped with the
  * cluster. PostgreSQL refuses to run as root, so as root it runs as the `postgres` user the package creates.
  */
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { aptInstall, canAptInstall } from '../debian';
 import { ManagedProcess, waitForPort } from '../managed-process';
@@ -73,9 +73,23 @@ function ownByPostgres(file: string): void {
   chownSync(file, Number(entry[2]), Number(entry[3]));
 }
 
+/** As root, PostgreSQL runs as `postgres`, which must be able to pass through every parent of its directory. */
+function assertReachableByPostgres(dir: string): void {
+  if (process.getuid?.() !== 0) return;
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (existsSync(d) && (statSync(d).mode & 0o001) === 0) {
+      throw new Error(
+        `${d} is not searchable by other users (chmod o+x), so PostgreSQL (user postgres) cannot reach its data`,
+      );
+    }
+    if (d === path.dirname(d)) return;
+  }
+}
+
 /** initdb on first use (the superuser and its password from the compose settings), then the server. */
 export async function startPostgres(options: PostgresOptions): Promise<RunningPostgres> {
   const { binaries, dataDir, port, log } = options;
+  assertReachableByPostgres(path.dirname(dataDir));
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     // the parents stay traversable for the postgres user; the data directory itself is its own, 0700
     mkdirSync(path.dirname(dataDir), { recursive: true });
@@ -91,7 +105,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
         ...['--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C'],
       ]);
       const result = await run(command, args);
-      if (result.code !== 0) throw new Error(`initdb failed: ${lastLine(result)}`);
+      if (result.code !== 0) throw new Error(`initdb failed: ${result.stderr.trim() || lastLine(result)}`);
     } finally {
       rmSync(pwFile, { force: true });
     }

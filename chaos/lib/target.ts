@@ -1,0 +1,49 @@
+/**
+ * What a chaos run breaks: the dev-server stack (stack.ts) or the production topology (cluster-target.ts). The run
+ * sends to `receiverUrl`, breaks processes through `fault()`, then reads Redis, Temporal and the stand-ins.
+ */
+import type { StandIn } from '../../support/stand-in';
+import type { ProcessFaultKind } from './faults';
+
+export interface UnplannedExit {
+  process: string;
+  code: number | null;
+  at: string;
+  lastOutput: string;
+}
+
+export interface ReceiverAnswers {
+  accepted: number;
+  duplicate: number;
+}
+
+/** Sums the 2xx outcomes in receivers' /metrics. */
+export async function scrapeReceiverAnswers(adminOrigins: string[]): Promise<ReceiverAnswers> {
+  const texts = await Promise.all(
+    adminOrigins.map(async (origin) => (await fetch(`${origin}/metrics`)).text()),
+  );
+  const lines = texts.join('\n').split('\n');
+  const sum = (outcome: string) =>
+    lines
+      .filter((l) => l.startsWith('whatsapp_webhooks_received_total{') && l.includes(`outcome="${outcome}"`))
+      .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return { accepted: sum('accepted'), duplicate: sum('duplicate') };
+}
+
+export interface ChaosTarget {
+  readonly vesper: StandIn;
+  readonly alerts: StandIn;
+  /** Sent to the receivers and used by the sender; never printed. */
+  readonly webhookSecret: string;
+  readonly receiverUrl: string;
+  /** The receivers' own count of the events they answered 2xx (accepted, or a duplicate of one). */
+  receiverAnswers(): Promise<ReceiverAnswers>;
+  readonly redisAddress: string;
+  readonly temporalAddress: string;
+  readonly unplannedExits: UnplannedExit[];
+  /** Worker processes started, the first ones included. */
+  readonly workerStarts: number;
+  /** Breaks one process and resolves, with what happened, once it answers again; rejects for a fault it lacks. */
+  fault(kind: ProcessFaultKind): Promise<string>;
+  stop(): Promise<void>;
+}
