@@ -2,8 +2,9 @@
 # One image for both processes (docker-compose.yml runs it twice):
 #   receiver: node dist/api/server.js   (default CMD, port 3000)
 #   worker:   node dist/worker.js       (metrics port 9464)
-# Node 20.20.2 is the version the project is developed and tested on (package.json engines: >=20.3).
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# Node 26.12.1, the current LTS (since 2026-10-28), is what ships: the same version as .node-version, on which CI
+# runs the whole suite (scripts/node-lts.sh). Node images from 26 on are built on Debian trixie.
+ARG NODE_IMAGE=node:26.12.1-trixie-slim
 
 # --- build: all dependencies, compile src/ to dist/ ------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build

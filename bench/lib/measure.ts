@@ -106,7 +106,7 @@ export interface SystemResult {
 const SERVER_SETTLE_MS = 11_000;
 
 async function settle(system: System): Promise<void> {
-  if (system.serverMetricsUrl) await new Promise((resolve) => setTimeout(resolve, SERVER_SETTLE_MS));
+  if (system.serverMetricsUrls) await new Promise((resolve) => setTimeout(resolve, SERVER_SETTLE_MS));
 }
 
 export interface MeasureSetup {
@@ -145,8 +145,8 @@ export async function measure(system: System, setup: MeasureSetup): Promise<Syst
     await closedLoad(makeEvents(200, BENCH_SECRET, `${system.name}w`), 8); // warm-up
     await settle(system); // so that the warm-up's late server work is not counted
 
-    const metricsBefore = system.serverMetricsUrl
-      ? await scrapeServerMetrics(system.serverMetricsUrl)
+    const metricsBefore = system.serverMetricsUrls
+      ? await scrapeServerMetrics(system.serverMetricsUrls)
       : undefined;
     const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
     const benchBefore = process.cpuUsage();
@@ -184,8 +184,8 @@ export async function measure(system: System, setup: MeasureSetup): Promise<Syst
     );
     const rss = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, Math.round(peakRssMiB(pid))]));
     const serverWork =
-      system.serverMetricsUrl && metricsBefore
-        ? serverWorkPerEvent(metricsBefore, await scrapeServerMetrics(system.serverMetricsUrl), perEvent)
+      system.serverMetricsUrls && metricsBefore
+        ? serverWorkPerEvent(metricsBefore, await scrapeServerMetrics(system.serverMetricsUrls), perEvent)
         : undefined;
     const answers = all.flatMap((l) => l.attempts.flat());
     const events = all.flatMap((l) => l.events);

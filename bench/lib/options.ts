@@ -4,10 +4,23 @@ import { parseEnv, type Env } from '../../src/config';
 import { field, integer, optionalText, text } from '../../src/config/fields';
 
 /** The systems, by the key BENCH_SYSTEMS names them with, in the order they are measured. */
-export const SYSTEM_KEYS = ['ceiling', 'seed', 'floor', 'ours-ack', 'ours', 'ours-embedded'] as const;
+export const SYSTEM_KEYS = [
+  'ceiling',
+  'seed',
+  'floor',
+  'ours-ack',
+  'ours',
+  'ours-embedded',
+  'cluster',
+  'cluster-1w',
+  'cluster-1r',
+] as const;
 export type SystemKey = (typeof SYSTEM_KEYS)[number];
-/** The receiver alone (ours-ack) runs only when named: the floor now marks what a bare start costs. */
-const DEFAULT_SYSTEMS: SystemKey[] = ['ceiling', 'seed', 'floor', 'ours', 'ours-embedded'];
+/**
+ * The receiver alone (ours-ack) runs only when named: the floor now marks what a bare start costs. So do the
+ * cluster's smaller shapes (one worker, one receiver), which compare with `cluster`.
+ */
+const DEFAULT_SYSTEMS: SystemKey[] = ['ceiling', 'seed', 'floor', 'ours', 'ours-embedded', 'cluster'];
 
 /**
  * An open-loop rate: events per second, or `<n>x`, a multiple of the system's own closed-loop end-to-end

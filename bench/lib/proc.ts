@@ -1,16 +1,45 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 
-/** User + system CPU of a process so far, in ms (Linux /proc). */
-export function cpuMs(pid: number): number {
+interface Stat {
+  ppid: number;
+  /** utime + stime of the process itself, and cutime + cstime of its children that have exited. */
+  ticks: number;
+}
+
+function readStat(pid: number): Stat | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+    const n = (i: number) => Number(fields[i]);
+    return { ppid: n(1), ticks: n(11) + n(12) + n(13) + n(14) };
   } catch {
-    return NaN;
+    return undefined;
   }
+}
+
+/**
+ * User + system CPU of a process and everything under it so far, in ms (Linux /proc): PostgreSQL's backends and
+ * nginx's workers are children of the pid we start. A child that has exited counts in its parent's cutime.
+ */
+export function cpuMs(pid: number): number {
+  const stats = new Map<number, Stat>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat) stats.set(Number(entry), stat);
+  }
+  if (!stats.has(pid)) return NaN;
+  const children = new Map<number, number[]>();
+  for (const [child, { ppid }] of stats) children.set(ppid, [...(children.get(ppid) ?? []), child]);
+  let ticks = 0;
+  const pending = [pid];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    ticks += stats.get(next)?.ticks ?? 0;
+    pending.push(...(children.get(next) ?? []));
+  }
+  return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
 /** Peak resident set size of a process, in MiB. */

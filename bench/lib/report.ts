@@ -7,7 +7,7 @@ import type { BenchOptions, OpenRate, SystemKey } from './options';
 import { DEV_SERVER_DYNAMIC_CONFIG, DEV_SERVER_SQLITE_PRAGMAS } from '../../scripts/lib/services';
 
 /** This project's systems, each set against the floor (what the engine costs at least) and the seed design. */
-const OURS: SystemKey[] = ['ours', 'ours-embedded'];
+const OURS: SystemKey[] = ['ours', 'ours-embedded', 'cluster', 'cluster-1w', 'cluster-1r'];
 
 export interface Ratios {
   /** Total CPU ms per completed event, ours over the floor's: what our code adds to the engine's least. */

@@ -24,8 +24,9 @@ const COUNTERS = [
  */
 const OWN_NAMESPACE = 'default';
 
-export async function scrapeServerMetrics(url: string): Promise<Scrape> {
-  const text = await (await fetch(url)).text();
+/** One endpoint per server process (the dev server has one; a cluster one per role), summed. */
+export async function scrapeServerMetrics(urls: string[]): Promise<Scrape> {
+  const text = (await Promise.all(urls.map(async (url) => (await fetch(url)).text()))).join('\n');
   const series: Scrape = new Map();
   for (const line of text.split('\n')) {
     const match = /^([a-z_]+)\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);

@@ -4,9 +4,10 @@
  * (c) the floor: an empty workflow per event, eagerly started (bench/floor); (d) this project's receiver alone,
  * (e) receiver and worker, and (f) one process that is both, from dist/. Each Temporal system has its own dev server.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { clusterPorts, startCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import { getFreePort, ManagedProcess } from '../../scripts/lib/managed-process';
 import { PROJECT_ROOT } from '../../scripts/lib/paths';
 import { run } from '../../scripts/lib/run';
@@ -27,8 +28,8 @@ export interface System {
   /** Starts its processes; returns their pids by label. */
   start(ports: { api: number }): Promise<Record<string, number>>;
   stop(): Promise<void>;
-  /** Set by start() when the system has a Temporal server with a metrics endpoint. */
-  serverMetricsUrl?: string;
+  /** Set by start() when the system has a Temporal server: its metrics endpoints (one per server process). */
+  serverMetricsUrls?: string[];
 }
 
 export interface SystemsSetup {
@@ -88,7 +89,7 @@ export function benchSystems(setup: SystemsSetup): System[] {
       echo: false,
     });
     processes.temporal = temporal;
-    system.serverMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    system.serverMetricsUrls = [`http://127.0.0.1:${metricsPort}/metrics`];
     return temporal;
   };
 
@@ -126,6 +127,62 @@ export function benchSystems(setup: SystemsSetup): System[] {
     },
     stop,
   });
+
+  /**
+   * This project on `npm run cluster`'s topology (scripts/lib/cluster): PostgreSQL, the four Temporal roles as
+   * processes, nginx in front of the receivers; the benchmark's Redis and Vesper stand-in. A fresh data directory
+   * each time. CPU is counted per process with its children (PostgreSQL's backends, nginx's worker).
+   */
+  const cluster = (receivers: 1 | 2, workers: 1 | 2): System => {
+    let running: RunningCluster | undefined;
+    return {
+      name: `cluster: ${receivers} receiver${receivers > 1 ? 's' : ''}, ${workers} worker${workers > 1 ? 's' : ''}`,
+      key: receivers === 1 ? 'cluster-1r' : workers === 1 ? 'cluster-1w' : 'cluster',
+      effects: true,
+      async start({ api }) {
+        const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-cluster-'));
+        chmodSync(dataDir, 0o755); // PostgreSQL runs as `postgres` when we are root
+        running = await startCluster({
+          dataDir,
+          receivers,
+          workers,
+          build: false, // run.ts has built dist/
+          redisUrl: common.REDIS_URL,
+          log: setup.log,
+          echo: false,
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            XDG_CACHE_HOME: process.env.XDG_CACHE_HOME,
+            ...common,
+            AUTO_REPLY_TEXT: 'Thanks!',
+            AUTO_REPLY_COOLDOWN_SECONDS: '0',
+            VESPER_API_KEY: 'bench',
+            NGINX_PORT: String(api),
+            TEMPORAL_LOG_LEVEL: 'warn',
+          },
+        });
+        const ports = clusterPorts({});
+        this.serverMetricsUrls = Object.values(ports.temporalMetrics).map(
+          (p) => `http://127.0.0.1:${p}/metrics`,
+        );
+        return {
+          postgresql: running.postgres.process.child.pid ?? 0,
+          ...Object.fromEntries(
+            [...running.processes]
+              .filter(([label]) => label !== 'temporal-ui') // idle here, and a browser's cost, not an event's
+              .map(([label, proc]) => [label.replace(/^temporal-/, 't-'), proc.child.pid ?? 0]),
+          ),
+        };
+      },
+      async stop() {
+        const dataDir = running?.dataDir;
+        await running?.stop();
+        running = undefined;
+        if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  };
 
   const all: System[] = [
     {
@@ -168,6 +225,9 @@ export function benchSystems(setup: SystemsSetup): System[] {
     ours('receiver-only'),
     ours('split'),
     ours('embedded'),
+    cluster(2, 2),
+    cluster(2, 1),
+    cluster(1, 2),
   ];
   return all.filter((system) => options.systems.includes(system.key));
 }

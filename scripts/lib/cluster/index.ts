@@ -73,9 +73,17 @@ export interface ClusterOptions {
   log?: Log;
   /** Aborting stops what has started so far and makes startCluster() reject (Ctrl-C during start-up). */
   signal?: AbortSignal;
+  /** A Redis to use instead of starting one (the benchmark's, where it looks for effects). */
+  redisUrl?: string;
+  /** How many receivers behind nginx and how many workers (2 and 2, as the compose file; 1 to compare). */
+  receivers?: 1 | 2;
+  workers?: 1 | 2;
+  /** Run `npm run build` first (default); false when the caller has just built dist/. */
+  build?: boolean;
 }
 
 export interface RunningCluster {
+  dataDir: string;
   /** The public webhook URL, through nginx. */
   webhookUrl: string;
   temporalAddress: string;
@@ -109,7 +117,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const temporalCli = await ensureTemporalCli(log);
   // the compose jobs' scripts call temporal-sql-tool and temporal by name
   linkTool('temporal-sql-tool', binaries.sqlTool);
-  const redisBinary = await ensureRedisServer(log);
+  const redisBinary = options.redisUrl ? '' : await ensureRedisServer(log);
   const nginxBinary = await ensureNginx(log);
   const postgresMajor = compose.imageTag('postgresql').split('.')[0] ?? '';
   const postgresBinaries = await ensurePostgres(postgresMajor, log);
@@ -220,23 +228,25 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       },
     );
 
-    const redis = await startRedisServer({
-      binary: redisBinary,
-      port: ports.redis,
-      dataDir: path.join(dataDir, 'redis'),
-      appendfsync: 'everysec', // the compose file's
-      echo,
-    });
-    processes.set('redis', redis.process);
-    order.push('redis');
+    let redisUrl = options.redisUrl;
+    if (!redisUrl) {
+      const redis = await startRedisServer({
+        binary: redisBinary,
+        port: ports.redis,
+        dataDir: path.join(dataDir, 'redis'),
+        appendfsync: 'everysec', // the compose file's
+        echo,
+      });
+      processes.set('redis', redis.process);
+      order.push('redis');
+      redisUrl = redis.address;
+    }
 
-    await buildDist(log);
+    if (options.build !== false) await buildDist(log);
     options.signal?.throwIfAborted();
-    const appEnv = {
-      TEMPORAL_ADDRESS: frontendAddress,
-      REDIS_URL: redis.address,
-    };
-    for (const i of [0, 1] as const) {
+    const appEnv = { TEMPORAL_ADDRESS: frontendAddress, REDIS_URL: redisUrl };
+    const receivers = options.receivers ?? 2;
+    for (const i of ([0, 1] as const).slice(0, options.workers ?? 2)) {
       spawn(`worker-${i + 1}`, process.execPath, ['dist/worker.js'], {
         ...base,
         ...compose.environment(`worker-${i + 1}`),
@@ -250,7 +260,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     const webhookSecret = apiEnv.WEBHOOK_SECRET || DEV_WEBHOOK_SECRET;
     if (!apiEnv.WEBHOOK_SECRET)
       log(`WEBHOOK_SECRET is not set: the receivers use the dev secret (${DEV_WEBHOOK_SECRET})`);
-    for (const i of [0, 1] as const) {
+    for (const i of ([0, 1] as const).slice(0, receivers)) {
       spawn(`api-${i + 1}`, process.execPath, ['dist/api/server.js'], {
         ...base,
         ...compose.environment(`api-${i + 1}`),
@@ -262,7 +272,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
         ADMIN_PORT: String(ports.receiverAdmin[i]),
       });
     }
-    for (const receiverPort of ports.receivers) await waitForPort(receiverPort, '127.0.0.1', 60_000);
+    for (const receiverPort of ports.receivers.slice(0, receivers)) {
+      await waitForPort(receiverPort, '127.0.0.1', 60_000);
+    }
 
     const nginxEnv = compose.environment('nginx');
     const nginx = await startNginx({
@@ -274,7 +286,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
         // a run on this machine (the dev secret, perhaps) is not published on other interfaces
         NGINX_LISTEN: `127.0.0.1:${ports.nginx}`,
         RECEIVER_1_ADDRESS: `127.0.0.1:${ports.receivers[0]}`,
-        RECEIVER_2_ADDRESS: `127.0.0.1:${ports.receivers[1]}`,
+        // one receiver: both upstream entries are it
+        RECEIVER_2_ADDRESS: `127.0.0.1:${ports.receivers[receivers - 1]}`,
       },
       echo,
     });
@@ -285,10 +298,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
     const namespace = namespaceEnv.TEMPORAL_NAMESPACE || 'default';
     return {
+      dataDir,
       webhookUrl: `http://127.0.0.1:${ports.nginx}${nginxEnv.WEBHOOK_PATH || '/webhooks/whatsapp'}`,
       temporalAddress: frontendAddress,
       uiUrl: `http://127.0.0.1:${ports.ui}`,
-      redisUrl: redis.address,
+      redisUrl,
       webhookSecret,
       namespace,
       binaries,
