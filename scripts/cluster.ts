@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from './lib/paths';
 import { startCluster, type RunningCluster } from './lib/cluster';
+import { ManagedProcess } from './lib/managed-process';
 
 const log = (line: string) => console.log(`[cluster] ${line}`);
 
@@ -16,20 +17,26 @@ async function main(): Promise<void> {
   const state: { cluster?: RunningCluster } = {};
   let stopping = false;
   const starting = new AbortController();
+  // the processes run in groups of their own (a stop must not kill half of them): whatever happens to this one,
+  // they go with it
+  process.on('exit', () => ManagedProcess.killAll());
   const stop = async (code: number) => {
-    if (stopping) return;
+    if (stopping) {
+      log('stopping now (SIGKILL)');
+      ManagedProcess.killAll();
+      process.exit(1);
+    }
     stopping = true;
-    log('stopping ...');
+    log('stopping ... (again to stop at once)');
     // still starting: startCluster stops what it started, then rejects
     if (!state.cluster) return starting.abort();
     await state.cluster.stop();
     process.exit(code);
   };
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
   const cluster = await startCluster({ log, echo: true, signal: starting.signal });
   state.cluster = cluster;
-  for (const [label, proc] of cluster.processes) {
+  for (const [label, proc] of [...cluster.processes, ['postgresql', cluster.postgres.process] as const]) {
     void proc.exited.then((code) => {
       if (stopping) return;
       log(`${label} exited with code ${String(code)}; stopping the cluster`);

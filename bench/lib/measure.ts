@@ -15,7 +15,7 @@ import {
   type OpenRate,
   type SystemKey,
 } from './options';
-import { cpuMs, peakRssMiB } from './proc';
+import { cpuMs, cpuSnapshot, peakRssMiB } from './proc';
 import { sendInThread } from './sender-thread';
 import { scrapeServerMetrics, serverWorkPerEvent, type ServerWork } from './server-metrics';
 import type { System } from './systems';
@@ -148,7 +148,10 @@ export async function measure(system: System, setup: MeasureSetup): Promise<Syst
     const metricsBefore = system.serverMetricsUrls
       ? await scrapeServerMetrics(system.serverMetricsUrls)
       : undefined;
-    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
+    const snapshotBefore = cpuSnapshot();
+    const cpuBefore = Object.fromEntries(
+      Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid, snapshotBefore)]),
+    );
     const benchBefore = process.cpuUsage();
     const closed = await closedLoad(
       makeEvents(options.events, BENCH_SECRET, `${system.name}c`),
@@ -179,8 +182,12 @@ export async function measure(system: System, setup: MeasureSetup): Promise<Syst
     const acceptedDistinct = all.flatMap((l) => accepted(l)).filter((e) => !e.redelivery).length;
     const completed = all.reduce((n, l) => n + (l.done?.size ?? 0), 0);
     const perEvent = Math.max(1, system.effects ? completed : acceptedDistinct);
+    const snapshotAfter = cpuSnapshot();
     const cpuMsPerEvent = Object.fromEntries(
-      Object.entries(pids).map(([k, pid]) => [k, round2((cpuMs(pid) - (cpuBefore[k] ?? 0)) / perEvent)]),
+      Object.entries(pids).map(([k, pid]) => [
+        k,
+        round2((cpuMs(pid, snapshotAfter) - (cpuBefore[k] ?? 0)) / perEvent),
+      ]),
     );
     const rss = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, Math.round(peakRssMiB(pid))]));
     const serverWork =

@@ -19,17 +19,24 @@ function readStat(pid: number): Stat | undefined {
   }
 }
 
-/**
- * User + system CPU of a process and everything under it so far, in ms (Linux /proc): PostgreSQL's backends and
- * nginx's workers are children of the pid we start. A child that has exited counts in its parent's cutime.
- */
-export function cpuMs(pid: number): number {
-  const stats = new Map<number, Stat>();
+/** Every process's CPU at one moment: read once, then asked for each measured process (cpuMs). */
+export type CpuSnapshot = Map<number, Stat>;
+
+export function cpuSnapshot(): CpuSnapshot {
+  const stats: CpuSnapshot = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(Number(entry));
     if (stat) stats.set(Number(entry), stat);
   }
+  return stats;
+}
+
+/**
+ * User + system CPU of a process and everything under it, in ms (Linux /proc): PostgreSQL's backends and nginx's
+ * workers are children of the pid we start. A child that has exited counts in its parent's cutime.
+ */
+export function cpuMs(pid: number, stats: CpuSnapshot = cpuSnapshot()): number {
   if (!stats.has(pid)) return NaN;
   const children = new Map<number, number[]>();
   for (const [child, { ppid }] of stats) children.set(ppid, [...(children.get(ppid) ?? []), child]);

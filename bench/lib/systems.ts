@@ -142,7 +142,7 @@ export function benchSystems(setup: SystemsSetup): System[] {
       async start({ api }) {
         const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-cluster-'));
         chmodSync(dataDir, 0o755); // PostgreSQL runs as `postgres` when we are root
-        running = await startCluster({
+        const started = startCluster({
           dataDir,
           receivers,
           workers,
@@ -161,6 +161,11 @@ export function benchSystems(setup: SystemsSetup): System[] {
             NGINX_PORT: String(api),
             TEMPORAL_LOG_LEVEL: 'warn',
           },
+        });
+        // a start that fails has stopped what it started; its data goes too
+        running = await started.catch((err: unknown) => {
+          rmSync(dataDir, { recursive: true, force: true });
+          throw err;
         });
         const ports = clusterPorts({});
         this.serverMetricsUrls = Object.values(ports.temporalMetrics).map(

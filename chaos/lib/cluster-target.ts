@@ -38,7 +38,7 @@ export class ClusterChaosTarget implements ChaosTarget {
     private readonly cluster: RunningCluster,
     readonly webhookSecret: string,
   ) {
-    for (const proc of cluster.processes.values()) this.watch(proc);
+    for (const proc of [...cluster.processes.values(), cluster.postgres.process]) this.watch(proc);
   }
 
   static async start(options: ClusterTargetOptions): Promise<ClusterChaosTarget> {

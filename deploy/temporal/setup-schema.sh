@@ -29,13 +29,19 @@ ensure_db() {
   db="$1"
   waited=0
   while :; do
+    # the tool treats an existing database as done
     if out=$(sql_tool --db "$db" create-database 2>&1); then
-      log "database $db created"
+      log "database $db ready"
       return
     fi
     case "$out" in
       *'already exists'*)
-        log "database $db exists"
+        log "database $db ready"
+        return
+        ;;
+      *'permission denied to create database'*)
+        # a managed PostgreSQL whose databases were made for us: setup-schema says so if this one is missing
+        log "no CREATEDB privilege: assuming database $db was created by the administrator"
         return
         ;;
       *'connection refused'* | *'the database system is starting up'* | *'no such host'* | *'i/o timeout'*)

@@ -12,6 +12,8 @@ export interface ManagedProcessOptions {
   echo?: boolean;
   /** How many of the last output lines recentOutput() returns (default 40). */
   keepLines?: number;
+  /** How long stop() waits after the stop signal before SIGKILL (default 10 s). */
+  stopGraceMs?: number;
   /** What stop() sends first (default SIGTERM), e.g. SIGINT for PostgreSQL's fast shutdown. */
   stopSignal?: NodeJS.Signals;
 }
@@ -21,10 +23,22 @@ export interface ManagedProcessOptions {
  * prefixed per line. The last lines are kept to explain an early exit.
  */
 export class ManagedProcess {
+  /** Every process started and not yet exited, for killAll(). */
+  private static readonly live = new Set<ManagedProcess>();
+
+  /**
+   * SIGKILL to every live process group, synchronously: the last resort of a runner that must exit now (a second
+   * Ctrl-C, or its own exit), since the groups are detached and get no signal from the terminal.
+   */
+  static killAll(): void {
+    for (const proc of ManagedProcess.live) proc.signalGroup('SIGKILL');
+  }
+
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
   private readonly tail: string[] = [];
   private readonly stopSignal: NodeJS.Signals;
+  private readonly stopGraceMs: number;
 
   constructor(
     readonly label: string,
@@ -33,6 +47,7 @@ export class ManagedProcess {
     options: ManagedProcessOptions = {},
   ) {
     this.stopSignal = options.stopSignal ?? 'SIGTERM';
+    this.stopGraceMs = options.stopGraceMs ?? 10_000;
     const color = COLORS[nextColor++ % COLORS.length] ?? 36;
     const prefix = process.stdout.isTTY ? `\x1b[${color}m[${label}]\x1b[0m ` : `[${label}] `;
     this.child = spawn(command, args, {
@@ -56,6 +71,18 @@ export class ManagedProcess {
       });
       this.child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null)));
     });
+    ManagedProcess.live.add(this);
+    void this.exited.then(() => ManagedProcess.live.delete(this));
+  }
+
+  /** Resolves once something listens on the port; rejects, with the process's last output, if it exits first. */
+  async waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
+    const exited = this.exited.then((code) => {
+      throw new Error(
+        `${this.label} exited (code ${String(code)}) before listening on ${port}:\n${this.recentOutput()}`,
+      );
+    });
+    await Promise.race([waitForPort(port, '127.0.0.1', timeoutMs), exited]);
   }
 
   get running(): boolean {
@@ -67,7 +94,7 @@ export class ManagedProcess {
   }
 
   /** The stop signal (SIGTERM) to the whole group, SIGKILL after `graceMs`; resolves once the process is gone. */
-  async stop(graceMs = 10_000): Promise<void> {
+  async stop(graceMs = this.stopGraceMs): Promise<void> {
     if (!this.running || this.child.pid === undefined) return;
     this.signalGroup(this.stopSignal);
     const timer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);

@@ -42,12 +42,25 @@ export function interpolate(text: string, vars: Record<string, string | undefine
   );
 }
 
-/** Reads and substitutes the compose file with `vars` (the process environment and .env, as compose does). */
+/** Substitutes every string value of a parsed document (keys stay as written), as compose does after parsing. */
+function interpolateValues(value: unknown, vars: Record<string, string | undefined>): unknown {
+  if (typeof value === 'string') return interpolate(value, vars);
+  if (Array.isArray(value)) return value.map((item) => interpolateValues(item, vars));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateValues(v, vars)]));
+  }
+  return value;
+}
+
+/**
+ * Reads the compose file and substitutes `vars` (the process environment and .env, as compose does) into its
+ * values after parsing, so a value is taken as written whatever it holds (`#`, `: `, digits, `null`).
+ */
 export function readComposeFile(
   vars: Record<string, string | undefined>,
   file: string = COMPOSE_FILE,
 ): ComposeFile {
-  const doc = parse(interpolate(readFileSync(file, 'utf8'), vars), { merge: true }) as {
+  const doc = interpolateValues(parse(readFileSync(file, 'utf8'), { merge: true }), vars) as {
     services?: Record<string, ComposeService>;
   };
   const services = doc.services ?? {};

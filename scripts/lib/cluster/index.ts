@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { DEV_WEBHOOK_SECRET } from '../../../src/config';
-import { ManagedProcess, assertPortFree, waitForPort } from '../managed-process';
+import { ManagedProcess, assertPortFree } from '../managed-process';
 import { DATA_DIR, PROJECT_ROOT, TOOLS_BIN_DIR } from '../paths';
 import { ensureTemporalCli } from '../provision';
 import { ensureRedisServer } from '../redis-server';
@@ -16,7 +16,7 @@ import { startRedisServer } from '../services';
 import { ensureClusterBinaries, type ClusterBinaries } from './binaries';
 import { readComposeFile, type ComposeFile } from './compose';
 import { ensureNginx, startNginx } from './nginx';
-import { ensurePostgres, startPostgres, type RunningPostgres } from './postgres';
+import { ensurePostgres, startPostgres, type PostgresBinaries, type RunningPostgres } from './postgres';
 import { linkTool } from './tools';
 
 type Log = (line: string) => void;
@@ -101,6 +101,35 @@ export interface RunningCluster {
   stop(): Promise<void>;
 }
 
+export interface ClusterTools {
+  binaries: ClusterBinaries;
+  temporalCli: { path: string };
+  redisBinary: string;
+  nginxBinary: string;
+  postgresBinaries: PostgresBinaries;
+}
+
+/**
+ * Everything the topology runs, made available (built, downloaded or installed) without starting it: what a
+ * cold first run spends its minutes on. The cluster tests do it before any test's clock starts.
+ */
+export async function provisionCluster(
+  compose: ComposeFile,
+  log: Log,
+  { redis = true }: { redis?: boolean } = {},
+): Promise<ClusterTools> {
+  const versions = { server: compose.imageTag('temporal-frontend'), ui: compose.imageTag('temporal-ui') };
+  const binaries = await ensureClusterBinaries(versions, log);
+  const temporalCli = await ensureTemporalCli(log);
+  // the compose jobs' scripts call temporal-sql-tool and temporal by name
+  linkTool('temporal-sql-tool', binaries.sqlTool);
+  const redisBinary = redis ? await ensureRedisServer(log) : '';
+  const nginxBinary = await ensureNginx(log);
+  const postgresMajor = compose.imageTag('postgresql').split('.')[0] ?? '';
+  const postgresBinaries = await ensurePostgres(postgresMajor, log);
+  return { binaries, temporalCli, redisBinary, nginxBinary, postgresBinaries };
+}
+
 export async function startCluster(options: ClusterOptions = {}): Promise<RunningCluster> {
   const log = options.log ?? (() => {});
   const env = options.env ?? process.env;
@@ -112,24 +141,32 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const ports = clusterPorts(env);
   const echo = options.echo;
 
-  const versions = { server: compose.imageTag('temporal-frontend'), ui: compose.imageTag('temporal-ui') };
-  const binaries = await ensureClusterBinaries(versions, log);
-  const temporalCli = await ensureTemporalCli(log);
-  // the compose jobs' scripts call temporal-sql-tool and temporal by name
-  linkTool('temporal-sql-tool', binaries.sqlTool);
-  const redisBinary = options.redisUrl ? '' : await ensureRedisServer(log);
-  const nginxBinary = await ensureNginx(log);
-  const postgresMajor = compose.imageTag('postgresql').split('.')[0] ?? '';
-  const postgresBinaries = await ensurePostgres(postgresMajor, log);
+  const { binaries, temporalCli, redisBinary, nginxBinary, postgresBinaries } = await provisionCluster(
+    compose,
+    log,
+    { redis: !options.redisUrl },
+  );
   await checkPortsFree(ports);
 
   const processes = new Map<string, ManagedProcess>();
   const starters = new Map<string, () => ManagedProcess>();
   const order: string[] = [];
-  const spawn = (label: string, command: string, args: string[], processEnv: NodeJS.ProcessEnv) => {
+  const spawn = (
+    label: string,
+    command: string,
+    args: string[],
+    processEnv: NodeJS.ProcessEnv,
+    // the compose file's stop_grace_period where it sets one (workers finish their tasks, receivers their requests)
+    stopGraceMs = label.startsWith('worker-') ? 60_000 : label.startsWith('api-') ? 30_000 : 10_000,
+  ) => {
     options.signal?.throwIfAborted();
     const start = () => {
-      const proc = new ManagedProcess(label, command, args, { cwd: PROJECT_ROOT, env: processEnv, echo });
+      const proc = new ManagedProcess(label, command, args, {
+        cwd: PROJECT_ROOT,
+        env: processEnv,
+        echo,
+        stopGraceMs,
+      });
       processes.set(label, proc);
       return proc;
     };
@@ -199,8 +236,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     ];
     // history first: the first role up on an empty database writes the cluster's metadata row, and two roles
     // racing for it make one exit (in containers the restart policy covers that race)
-    spawn('temporal-history', binaries.server, serverArgs('history'), temporalEnv('history'));
-    await waitForPort(7234, '127.0.0.1', 120_000);
+    await spawn(
+      'temporal-history',
+      binaries.server,
+      serverArgs('history'),
+      temporalEnv('history'),
+    ).waitForPort(7234, 120_000);
     for (const role of ['matching', 'frontend'] as const) {
       spawn(`temporal-${role}`, binaries.server, serverArgs(role), temporalEnv(role));
     }
@@ -272,8 +313,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
         ADMIN_PORT: String(ports.receiverAdmin[i]),
       });
     }
-    for (const receiverPort of ports.receivers.slice(0, receivers)) {
-      await waitForPort(receiverPort, '127.0.0.1', 60_000);
+    for (const [i, receiverPort] of ports.receivers.slice(0, receivers).entries()) {
+      await processes.get(`api-${i + 1}`)?.waitForPort(receiverPort);
     }
 
     const nginxEnv = compose.environment('nginx');
@@ -293,7 +334,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     });
     processes.set('nginx', nginx);
     order.push('nginx');
-    await waitForPort(ports.ui);
+    await processes.get('temporal-ui')?.waitForPort(ports.ui);
     options.signal?.throwIfAborted();
 
     const namespace = namespaceEnv.TEMPORAL_NAMESPACE || 'default';
@@ -379,7 +420,7 @@ async function checkPortsFree(ports: ClusterPorts): Promise<void> {
   const named: [number, string][] = [
     [ports.postgres, 'PostgreSQL (CLUSTER_POSTGRES_PORT)'],
     [ports.frontend, 'Temporal frontend'],
-    ...[7234, 7235, 7239, 6933, 6934, 6935, 6939].map((p): [number, string] => [p, 'a Temporal role']),
+    ...[7234, 7235, 7239, 7243, 6933, 6934, 6935, 6939].map((p): [number, string] => [p, 'a Temporal role']),
     ...Object.values(ports.temporalMetrics).map((p): [number, string] => [p, 'Temporal metrics']),
     [ports.ui, 'Temporal Web UI (TEMPORAL_UI_HOST_PORT)'],
     [ports.redis, 'Redis (CLUSTER_REDIS_PORT)'],

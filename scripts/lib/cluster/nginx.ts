@@ -2,10 +2,10 @@
  * nginx from Debian in front of the receivers, with the same server block as the nginx container: the template in
  * deploy/nginx/templates, rendered here as the image's envsubst step renders it.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { aptInstall, canAptInstall } from '../debian';
-import { ManagedProcess, waitForPort } from '../managed-process';
+import { ManagedProcess } from '../managed-process';
 import { PROJECT_ROOT } from '../paths';
 import { findOnPath, isExecutable } from '../run';
 
@@ -47,6 +47,8 @@ export interface NginxOptions {
 export async function startNginx(options: NginxOptions): Promise<ManagedProcess> {
   const { prefixDir } = options;
   const confDir = path.join(prefixDir, 'conf.d');
+  // rendered afresh: a template removed since the last run must not stay included
+  rmSync(confDir, { recursive: true, force: true });
   mkdirSync(confDir, { recursive: true });
   for (const file of readdirSync(NGINX_TEMPLATES_DIR).filter((f) => f.endsWith('.template'))) {
     const rendered = renderTemplate(readFileSync(path.join(NGINX_TEMPLATES_DIR, file), 'utf8'), options.vars);
@@ -79,13 +81,14 @@ export async function startNginx(options: NginxOptions): Promise<ManagedProcess>
     'nginx',
     options.binary,
     ['-p', prefixDir, '-c', main, '-e', 'stderr', '-g', 'daemon off;'],
-    { echo: options.echo, stopSignal: 'SIGQUIT' }, // SIGQUIT: graceful, in-flight requests finish
+    // SIGQUIT: graceful, in-flight requests finish. Only PATH: nginx needs none of our variables (or secrets)
+    { echo: options.echo, stopSignal: 'SIGQUIT', env: { PATH: process.env.PATH } },
   );
   try {
-    await waitForPort(options.port);
+    await nginx.waitForPort(options.port);
   } catch (err) {
     await nginx.stop();
-    throw new Error(`${(err as Error).message}\n${nginx.recentOutput()}`);
+    throw err;
   }
   return nginx;
 }

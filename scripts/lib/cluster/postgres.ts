@@ -2,7 +2,16 @@
  * PostgreSQL from Debian's packages, run by us: its own data directory under .data/, started and stopped with the
  * cluster. PostgreSQL refuses to run as root, so as root it runs as the `postgres` user the package creates.
  */
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { aptInstall, canAptInstall } from '../debian';
 import { ManagedProcess, waitForPort } from '../managed-process';
@@ -27,11 +36,18 @@ export async function ensurePostgres(major: string, log: Log): Promise<PostgresB
   if (isExecutable(binaries().postgres)) return binaries();
   if (canAptInstall()) {
     log(`postgresql: ${binDir} is missing`);
+    // the package would create (and, under systemd, start) a cluster of its own on 5432: we run ours
+    mkdirSync('/etc/postgresql-common/createcluster.d', { recursive: true });
+    writeFileSync(
+      '/etc/postgresql-common/createcluster.d/vesper-temporal-webhooks.conf',
+      'create_main_cluster = false\n',
+    );
     await aptInstall([`postgresql-${major}`], log);
     if (isExecutable(binaries().postgres)) return binaries();
   }
   throw new Error(
-    `PostgreSQL ${major} is not installed (${binDir}). Debian/Ubuntu: \`sudo apt-get install postgresql-${major}\`.`,
+    `PostgreSQL ${major} is not installed (${binDir}). Debian 12: \`sudo apt-get install postgresql-${major}\`; ` +
+      `elsewhere from the PostgreSQL project's apt repository (apt.postgresql.org).`,
   );
 }
 
@@ -52,6 +68,9 @@ export interface RunningPostgres {
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** PostgreSQL needs none of our variables (secrets among them); the postgres user could read them in /proc. */
+const POSTGRES_ENV = { PATH: process.env.PATH, LANG: 'C' };
 
 /** As root, run as `postgres` (uid and gid of that user), else as ourselves. */
 function asPostgresUser(command: string, args: string[]): [string, string[]] {
@@ -89,25 +108,31 @@ function assertReachableByPostgres(dir: string): void {
 /** initdb on first use (the superuser and its password from the compose settings), then the server. */
 export async function startPostgres(options: PostgresOptions): Promise<RunningPostgres> {
   const { binaries, dataDir, port, log } = options;
+  // the parents stay traversable for the postgres user; the data directory itself is its own, 0700
+  mkdirSync(path.dirname(dataDir), { recursive: true });
   assertReachableByPostgres(path.dirname(dataDir));
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    // the parents stay traversable for the postgres user; the data directory itself is its own, 0700
-    mkdirSync(path.dirname(dataDir), { recursive: true });
-    mkdirSync(dataDir, { mode: 0o700 });
-    ownByPostgres(dataDir);
-    const pwFile = path.join(path.dirname(dataDir), 'postgres-initdb.pw');
+    // initdb into a directory of its own, renamed once complete: an interrupted first run leaves nothing half-made
+    rmSync(dataDir, { recursive: true, force: true });
+    const fresh = `${dataDir}.init-${process.pid}`;
+    rmSync(fresh, { recursive: true, force: true });
+    mkdirSync(fresh, { mode: 0o700 });
+    ownByPostgres(fresh);
+    const pwFile = path.join(path.dirname(dataDir), `postgres-initdb-${process.pid}.pw`);
     writeFileSync(pwFile, `${options.password}\n`, { mode: 0o600 });
     ownByPostgres(pwFile);
     try {
       log(`postgresql: initdb ${dataDir}`);
       const [command, args] = asPostgresUser(binaries.initdb, [
-        ...['-D', dataDir, '-U', options.user, `--pwfile=${pwFile}`],
+        ...['-D', fresh, '-U', options.user, `--pwfile=${pwFile}`],
         ...['--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C'],
       ]);
-      const result = await run(command, args);
+      const result = await run(command, args, { env: POSTGRES_ENV });
       if (result.code !== 0) throw new Error(`initdb failed: ${result.stderr.trim() || lastLine(result)}`);
+      renameSync(fresh, dataDir);
     } finally {
       rmSync(pwFile, { force: true });
+      rmSync(fresh, { recursive: true, force: true });
     }
   }
   const start = async (): Promise<ManagedProcess> => {
