@@ -13,7 +13,13 @@ import { StandIn } from '../../support/stand-in';
 import type { ProcessFaultKind } from './faults';
 import { sleep } from './rng';
 import { AUTO_REPLY_TEXT, waitForOutput } from './stack';
-import { scrapeReceiverAnswers, type ChaosTarget, type ReceiverAnswers, type UnplannedExit } from './target';
+import {
+  recordUnplannedExit,
+  scrapeReceiverAnswers,
+  type ChaosTarget,
+  type ReceiverAnswers,
+  type UnplannedExit,
+} from './target';
 
 const WORKER_READY_TIMEOUT_MS = 180_000;
 
@@ -159,15 +165,7 @@ export class ClusterChaosTarget implements ChaosTarget {
   private watch(proc: ManagedProcess): void {
     void proc.exited.then((code) => {
       if (this.stopping || this.planned.has(proc)) return;
-      this.unplannedExits.push({
-        process: proc.label,
-        code,
-        at: new Date().toISOString(),
-        lastOutput: proc.recentOutput().split('\n').slice(-5).join('\n'),
-      });
-      this.options.log(
-        `UNPLANNED exit of ${proc.label} (code ${code}); last output:\n${proc.recentOutput()}`,
-      );
+      recordUnplannedExit(this.unplannedExits, proc, code, this.options.log);
     });
   }
 }

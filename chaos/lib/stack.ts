@@ -11,7 +11,13 @@ import { startRedisServer, startTemporalDevServer, type RunningService } from '.
 import { StandIn } from '../../support/stand-in';
 import type { ProcessFaultKind } from './faults';
 import { sleep } from './rng';
-import { scrapeReceiverAnswers, type ChaosTarget, type ReceiverAnswers, type UnplannedExit } from './target';
+import {
+  recordUnplannedExit,
+  scrapeReceiverAnswers,
+  type ChaosTarget,
+  type ReceiverAnswers,
+  type UnplannedExit,
+} from './target';
 
 export interface StackOptions {
   temporalBinary: string;
@@ -222,15 +228,7 @@ export class ChaosStack implements ChaosTarget {
   private watch(child: ManagedProcess): void {
     void child.exited.then(async (code) => {
       if (this.stopping || this.planned.has(child)) return;
-      this.unplannedExits.push({
-        process: child.label,
-        code,
-        at: new Date().toISOString(),
-        lastOutput: child.recentOutput().split('\n').slice(-5).join('\n'),
-      });
-      this.options.log(
-        `UNPLANNED exit of ${child.label} (code ${code}); last output:\n${child.recentOutput()}`,
-      );
+      recordUnplannedExit(this.unplannedExits, child, code, this.options.log);
       if (child.label === 'worker' && child === this.worker) {
         await sleep(this.options.restartDelayMs);
         if (!this.stopping) await this.startWorker().catch((err: Error) => this.options.log(err.message));

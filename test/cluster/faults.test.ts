@@ -4,6 +4,7 @@
  * is checked as the dev-server chaos run checks it: none lost, no effect doubled, every workflow completed.
  */
 import { describe, expect, it } from 'vitest';
+import { CLUSTER_PROFILE } from '../../chaos/lib/options';
 import { runShortChaos } from '../helpers/chaos';
 
 const CLUSTER_CHAOS_TIMEOUT_MS = 600_000;
@@ -12,17 +13,11 @@ describe('cluster fault run', () => {
   it(
     'loses nothing and doubles nothing through a worker, a receiver and the history role killed and a PostgreSQL restart',
     async () => {
+      // npm run chaos:cluster's faults, on a shorter load
       const { result, report } = await runShortChaos({
-        target: 'cluster',
+        ...CLUSTER_PROFILE,
         events: 400,
         ratePerSecond: 10,
-        workerKills: 1,
-        receiverKills: 1,
-        historyKills: 1,
-        postgresRestarts: 1,
-        temporalRestarts: 0,
-        redisRestarts: 0,
-        vesperOutages: 0,
         drainTimeoutSeconds: 300,
       });
 

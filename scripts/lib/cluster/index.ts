@@ -17,7 +17,7 @@ import { ensureClusterBinaries, type ClusterBinaries } from './binaries';
 import { readComposeFile, type ComposeFile } from './compose';
 import { ensureNginx, startNginx } from './nginx';
 import { ensurePostgres, startPostgres, type PostgresBinaries, type RunningPostgres } from './postgres';
-import { linkTool } from './tools';
+import { linkTool } from '../tools';
 
 type Log = (line: string) => void;
 

@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { TOOLS_BIN_DIR } from '../paths';
+import { TOOLS_BIN_DIR } from './paths';
 
 /** A stable name in .tools/bin for a cached binary, for scripts that call it by name (the compose jobs). */
 export function linkTool(name: string, target: string): string {
