@@ -38,7 +38,7 @@ export function ratiosOf(results: SystemResult[]): Partial<Record<SystemKey, Rat
 
 const rateLabel = (rate: OpenRate | undefined) => (typeof rate === 'number' ? `${rate} ev/s` : `${rate}`);
 
-/** One column per system; then, per Temporal system, the dev server's requests and SQLite calls per event. */
+/** One column per system; then, per Temporal system, the Temporal server's requests and persistence calls per event. */
 export function formatTable(results: SystemResult[], openRates: OpenRate[]): string {
   const perSystem = (label: string, cell: (r: SystemResult) => string | number) => [
     label,
@@ -90,7 +90,7 @@ export function formatTable(results: SystemResult[], openRates: OpenRate[]): str
       serverWork((w) => `${Math.round(w.eagerShare * 100)} % of ${w.startsPerEvent}/event`),
     ),
     perSystem(
-      'server: requests / SQLite ops (system ns) / visibility ops per event',
+      'server: requests / persistence ops (system ns) / visibility ops per event',
       serverWork(
         (w) =>
           `${w.serviceRequestsPerEvent} / ${w.persistenceRequestsPerEvent} (${w.systemPersistenceRequestsPerEvent}) / ${w.visibilityPersistenceRequestsPerEvent}`,
@@ -102,7 +102,7 @@ export function formatTable(results: SystemResult[], openRates: OpenRate[]): str
   for (const r of results) {
     if (!r.serverWork) continue;
     lines.push(
-      `\n${r.system}: the dev server's requests and SQLite calls per event, largest first ([ns]: the server's own namespaces)`,
+      `\n${r.system}: the Temporal server's requests and persistence calls (SQLite, or PostgreSQL for the cluster) per event, largest first ([ns]: the server's own namespaces)`,
     );
     for (const [key, perEvent] of Object.entries(r.serverWork.top)) lines.push(`  ${perEvent}\t${key}`);
   }
