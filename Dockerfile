@@ -2,10 +2,9 @@
 # One image for both processes (docker-compose.yml runs it twice):
 #   receiver: node dist/api/server.js   (default CMD, port 3000)
 #   worker:   node dist/worker.js       (metrics port 9464)
-# Node 20.20.2 (end of life since 2026-04-30) still ships: on the LTS, 26 (.node-version, scripts/node-lts.sh), the
-# receiver's fuzz test gets connection resets for some large non-POST requests (README, "Node versions"), so the
-# switch to node:26.12.1-trixie-slim waits until that is understood.
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# Node 26.12.1, the current LTS (since 2026-10-28), is what ships: the same version as .node-version, on which CI
+# runs the whole suite (scripts/node-lts.sh). Node images from 26 on are built on Debian trixie.
+ARG NODE_IMAGE=node:26.12.1-trixie-slim
 
 # --- build: all dependencies, compile src/ to dist/ ------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -16,6 +16,11 @@ describe('container', () => {
     expect(runtime.slice(runtime.lastIndexOf('USER node'))).not.toMatch(/^RUN /m);
   });
 
+  it('builds the image on the Node LTS of .node-version, the one CI runs the suite on', () => {
+    const image = /^ARG NODE_IMAGE=node:(\S+)$/m.exec(read('Dockerfile'))?.[1] ?? '';
+    expect(image.split('-')[0]).toBe(read('.node-version').trim());
+  });
+
   it('gives every service of the app image in docker-compose.yml no root user and no privileges', () => {
     // parsed, so that what the services take from their shared definitions (<<: *api) is checked too
     const { services } = parse(read('docker-compose.yml'), { merge: true }) as {
