@@ -63,6 +63,8 @@ export class StandIn {
   readonly requests: RecordedRequest[] = [];
   url = '';
   private readonly script: Reply[] = [];
+  /** Standing answers for one path (`route`), before the script and the mode. */
+  private readonly routes = new Map<string, () => Reply | undefined>();
   private readonly succeeded = new Map<string, Reply>();
   /** Keys whose first request is still being answered (a delayed reply): a repeat gets 409. */
   private readonly inFlight = new Set<string>();
@@ -85,6 +87,14 @@ export class StandIn {
   /** The next requests get these replies, in order; after them, the mode's. */
   replyNext(...replies: Reply[]): void {
     this.script.push(...replies);
+  }
+
+  /**
+   * Requests to `path` (exactly, query included) get `reply` from now on, called per request, instead of the
+   * script or the mode (e.g. Vesper's session status); undefined from it falls through to them.
+   */
+  route(path: string, reply: () => Reply | undefined): void {
+    this.routes.set(path, reply);
   }
 
   /** What to answer from now on when no scripted reply is queued (requests already hanging stay so). */
@@ -114,7 +124,10 @@ export class StandIn {
     const earlier =
       honoured && this.inFlight.has(honoured) ? IN_FLIGHT : honoured && this.succeeded.get(honoured);
     const reply =
-      earlier || this.script.shift() || (this.mode === 'hang' ? undefined : MODE_REPLIES[this.mode]);
+      earlier ||
+      this.routes.get(req.url ?? '')?.() ||
+      this.script.shift() ||
+      (this.mode === 'hang' ? undefined : MODE_REPLIES[this.mode]);
     const effect = !earlier && !!reply && reply.status < 300;
     if (effect && key) this.succeeded.set(key, { ...reply, delayMs: 0 });
     if (effect && honoured && reply.delayMs) this.inFlight.add(honoured);

@@ -12,7 +12,7 @@ set -eu
 : "${REGISTRY_WAIT_SECONDS:=120}"
 
 # name:type pairs, kept in step with SEARCH_ATTRIBUTES in src/workflows/contracts.ts (the dev stack registers the same).
-SEARCH_ATTRIBUTES='EventType:Keyword SessionId:Keyword DeadLettered:Bool FailedStep:Keyword'
+SEARCH_ATTRIBUTES='EventType:Keyword SessionId:Keyword DeadLettered:Bool FailedStep:Keyword SessionStatus:Keyword'
 
 log() { printf '[temporal-namespace-setup] %s\n' "$*"; }
 

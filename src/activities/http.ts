@@ -6,6 +6,7 @@ export interface PostJsonOptions {
   what: string;
   url: string;
   headers: Record<string, string>;
+  /** Sent as JSON; a GET has none (see getJson). */
   body: unknown;
   timeoutMs: number;
   /** Failure type for a 4xx that retrying cannot fix; it is in the retry policy's nonRetryableErrorTypes. */
@@ -22,13 +23,23 @@ const RETRIED_4XX = new Set([408, 409, 429]);
  * 409 is an idempotency key still in flight from an earlier attempt); other 4xx are non-retryable; 5xx,
  * timeouts and network errors are retried.
  */
-export async function postJson(options: PostJsonOptions): Promise<unknown> {
+export function postJson(options: PostJsonOptions): Promise<unknown> {
+  return requestJson('POST', options);
+}
+
+/** A GET, its outcome classified as postJson's. */
+export function getJson(options: Omit<PostJsonOptions, 'body'>): Promise<unknown> {
+  return requestJson('GET', { ...options, body: undefined });
+}
+
+async function requestJson(method: 'GET' | 'POST', options: PostJsonOptions): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(options.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...options.headers },
-      body: JSON.stringify(options.body),
+      method,
+      headers:
+        method === 'POST' ? { 'content-type': 'application/json', ...options.headers } : options.headers,
+      body: method === 'POST' ? JSON.stringify(options.body) : undefined,
       signal: options.cancelled
         ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.cancelled])
         : AbortSignal.timeout(options.timeoutMs),

@@ -9,12 +9,16 @@ import { createDeadLetterActivities } from './dead-letters';
 import { classifyingStorageErrors, reportingAttempt } from './failures';
 import { createMessageActivities } from './messages';
 import { createSessionAndEventActivities } from './sessions-and-events';
+import { createSessionApiActivities, createSessionNoticeActivities } from './session-watchdog';
 
 export interface ActivityDeps {
   redis: Redis;
-  /** For signal-with-start of the dead-letter alert groups; on the worker's own connection. */
+  /** For signal-with-start of the dead-letter alert groups and the session watchdogs; the worker's connection. */
   client: Client;
-  config: Pick<WorkerConfig, 'vesper' | 'autoReply' | 'alertWebhookUrl' | 'deadLetterAlerts' | 'retention'>;
+  config: Pick<
+    WorkerConfig,
+    'vesper' | 'autoReply' | 'alertWebhookUrl' | 'deadLetterAlerts' | 'retention' | 'sessionWatchdog'
+  >;
   logger: Logger;
 }
 
@@ -35,6 +39,8 @@ export function createActivities({ redis, client, config, logger }: ActivityDeps
       ...createAlertActivities({ redis, alertWebhookUrl: config.alertWebhookUrl, logger }),
       ...createDeadLetterActivities(redis, config.retention),
       ...createDeadLetterAlertActivities({ client, grouping: config.deadLetterAlerts }),
+      ...createSessionNoticeActivities({ client, settings: config.sessionWatchdog }),
+      ...createSessionApiActivities(config.vesper),
     },
     reportingAttempt,
   );
@@ -50,6 +56,8 @@ export type VesperActivities = Pick<Activities, 'sendAutoReply'>;
 export type AlertActivities = ReturnType<typeof createAlertActivities> &
   ReturnType<typeof createDeadLetterAlertActivities>;
 export type DeadLetterActivities = ReturnType<typeof createDeadLetterActivities>;
+export type SessionNoticeActivities = ReturnType<typeof createSessionNoticeActivities>;
+export type SessionApiActivities = ReturnType<typeof createSessionApiActivities>;
 
 /** Each activity run inside `wrapper` (e.g. reportingAttempt), with the same signature. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any activity signature

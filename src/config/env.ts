@@ -163,6 +163,15 @@ export const WORKER_ENV = v.pipe(
     DEAD_LETTERS_OPEN_THRESHOLD: integer(10, 1, 1_000_000),
     DEAD_LETTER_ALERT_WINDOW_SECONDS: integer(600, 1, DAY),
     DEAD_LETTER_ALERT_UPDATE_SECONDS: integer(900, 1, DAY),
+    SESSION_GRACE_SECONDS: integer(120, 1, DAY),
+    SESSION_ESCALATE_AFTER_SECONDS: integer(900, 2, 7 * DAY),
+    SESSION_REMINDER_SECONDS: integer(3600, 1, 7 * DAY),
+    SESSION_RESTART_INTERVAL_SECONDS: integer(60, 1, DAY),
+    SESSION_RESTART_MAX_INTERVAL_SECONDS: integer(900, 1, DAY),
+    SESSION_RESTART_MAX_ATTEMPTS: integer(5, 0, 1000),
+    SESSION_STATUS_CHECK_DELAY_SECONDS: integer(30, 1, 3600),
+    SESSION_FLAP_DISCONNECTS: integer(3, 2, 1000),
+    SESSION_FLAP_WINDOW_SECONDS: integer(600, 1, DAY),
     ...DATA_RETENTION,
     ...LOGGING,
   }),
@@ -173,6 +182,23 @@ export const WORKER_ENV = v.pipe(
       'must be set when AUTO_REPLY_TEXT is',
     ),
     ['VESPER_API_KEY'],
+  ),
+  // the escalation is a second alert: after the first, which the grace's end sends
+  v.forward(
+    v.partialCheck(
+      [['SESSION_GRACE_SECONDS'], ['SESSION_ESCALATE_AFTER_SECONDS']],
+      (env) => env.SESSION_ESCALATE_AFTER_SECONDS > env.SESSION_GRACE_SECONDS,
+      'must be longer than SESSION_GRACE_SECONDS',
+    ),
+    ['SESSION_ESCALATE_AFTER_SECONDS'],
+  ),
+  v.forward(
+    v.partialCheck(
+      [['SESSION_RESTART_INTERVAL_SECONDS'], ['SESSION_RESTART_MAX_INTERVAL_SECONDS']],
+      (env) => env.SESSION_RESTART_MAX_INTERVAL_SECONDS >= env.SESSION_RESTART_INTERVAL_SECONDS,
+      'must not be shorter than SESSION_RESTART_INTERVAL_SECONDS',
+    ),
+    ['SESSION_RESTART_MAX_INTERVAL_SECONDS'],
   ),
 );
 

@@ -16,6 +16,12 @@ export {
   VESPER_DOCUMENTED_API_URL,
 } from './env';
 
+/**
+ * A watchdog continues as new past this many history events: about a day of a long outage's status checks at the
+ * default intervals, well under Temporal's 10,240-event warning.
+ */
+export const SESSION_WATCHDOG_HISTORY_LIMIT = 2000;
+
 export type Env = Record<string, string | undefined>;
 
 export class ConfigError extends Error {
@@ -118,6 +124,18 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     deadLetterAlerts: {
       windowSeconds: e.DEAD_LETTER_ALERT_WINDOW_SECONDS,
       updateSeconds: e.DEAD_LETTER_ALERT_UPDATE_SECONDS,
+    },
+    sessionWatchdog: {
+      graceSeconds: e.SESSION_GRACE_SECONDS,
+      escalateAfterSeconds: e.SESSION_ESCALATE_AFTER_SECONDS,
+      reminderSeconds: e.SESSION_REMINDER_SECONDS,
+      restartIntervalSeconds: e.SESSION_RESTART_INTERVAL_SECONDS,
+      restartMaxIntervalSeconds: e.SESSION_RESTART_MAX_INTERVAL_SECONDS,
+      restartMaxAttempts: e.SESSION_RESTART_MAX_ATTEMPTS,
+      statusCheckDelaySeconds: e.SESSION_STATUS_CHECK_DELAY_SECONDS,
+      flapDisconnects: e.SESSION_FLAP_DISCONNECTS,
+      flapWindowSeconds: e.SESSION_FLAP_WINDOW_SECONDS,
+      historyLimit: SESSION_WATCHDOG_HISTORY_LIMIT,
     },
     retention: { dataSeconds: e.DATA_RETENTION_SECONDS },
     logLevel: e.LOG_LEVEL,

@@ -1,5 +1,6 @@
 /** The shapes the loaders return (./index.ts), nested per concern; what each runtime is handed. */
 import type { EventWindow } from '../api/event-window';
+import type { SessionWatchdogSettings } from '../workflows/contracts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -114,6 +115,8 @@ export interface TrendAlertConfig {
   deadLettersOpenThreshold: number;
 }
 
+export type { SessionWatchdogSettings };
+
 export interface WorkerConfig {
   redisUrl: string;
   temporal: TemporalConfig;
@@ -127,6 +130,8 @@ export interface WorkerConfig {
   sdkMetricsPort: number;
   trends: TrendAlertConfig;
   deadLetterAlerts: DeadLetterAlertConfig;
+  /** Handed to each session watchdog when it starts (src/workflows/session-watchdog.ts). */
+  sessionWatchdog: SessionWatchdogSettings;
   retention: RetentionConfig;
   logLevel: LogLevel;
 }

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { deliverAlert } from '../activities/alerts';
 import { bestEffort } from '../activities/best-effort';
 import { redisKeys } from '../redis-keys';
+import { SESSION_WATCHDOG_WORKFLOW } from '../workflows/contracts';
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../logger';
 import { startMetricsServer } from './metrics-server';
@@ -12,6 +13,11 @@ import { TrendMonitor } from './trend-alerts';
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics';
 
 const { TaskQueueKind, TaskQueueType } = temporal.api.enums.v1;
+
+/** The running watchdogs of one task queue that believe their session down (also a Web UI filter, README). */
+export function sessionsDownQuery(taskQueue: string): string {
+  return `WorkflowType="${SESSION_WATCHDOG_WORKFLOW}" AND ExecutionStatus="Running" AND SessionStatus="disconnected" AND TaskQueue="${taskQueue.replace(/["\\]/g, '\\$&')}"`;
+}
 
 export interface WorkerMonitoring {
   metrics: WorkerMetrics;
@@ -44,6 +50,13 @@ export function startWorkerMonitoring(deps: {
         .catch(() => undefined);
       const count = response?.stats?.approximateBacklogCount;
       return count === undefined || count === null ? undefined : Number(count);
+    },
+    async sessionsDown() {
+      const response = await connection.workflowService.countWorkflowExecutions({
+        namespace: config.temporal.namespace,
+        query: sessionsDownQuery(config.temporal.taskQueue),
+      });
+      return Number(response.count ?? 0);
     },
   });
   let server: http.Server | undefined;

@@ -12,6 +12,8 @@ export interface WorkerMetricsSources {
   deadLettersOpen: () => Promise<number | undefined>;
   /** Tasks waiting on the task queue, where the server reports it; undefined when it does not. */
   backlog: (kind: 'workflow' | 'activity') => Promise<number | undefined>;
+  /** Sessions whose watchdog believes them down (Temporal's visibility); undefined when it does not answer. */
+  sessionsDown: () => Promise<number | undefined>;
 }
 
 export interface WorkerMetrics {
@@ -100,6 +102,28 @@ export function createWorkerMetrics(sources: WorkerMetricsSources): WorkerMetric
     },
   });
 
+  new Gauge({
+    name: 'whatsapp_sessions_down',
+    help: "Sessions whose watchdog believes them disconnected (this task queue, from Temporal's visibility)",
+    registers,
+    async collect() {
+      this.set((await sources.sessionsDown().catch(() => undefined)) ?? Number.NaN);
+    },
+  });
+  const recovery = new Histogram({
+    name: 'whatsapp_session_recovery_seconds',
+    help: 'From a session drop (its event time) to the session being back, by whether the team was alerted',
+    labelNames: ['alerted'],
+    buckets: [5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21_600, 86_400],
+    registers,
+  });
+  const restarts = new Counter({
+    name: 'whatsapp_session_restart_attempts_total',
+    help: 'Session restarts the watchdogs asked of Vesper, by outcome (requested, refused, failed)',
+    labelNames: ['outcome'],
+    registers,
+  });
+
   let attemptCount = 0;
   let failureCount = 0;
   const countingInterceptor = (activity: string): ActivityInboundCallsInterceptor => ({
@@ -130,6 +154,18 @@ export function createWorkerMetrics(sources: WorkerMetricsSources): WorkerMetric
             if (Number.isFinite(received)) processing.observe({ type }, Math.max(0, now - received) / 1000);
             const happened = Date.parse(finished.eventTimestamp);
             if (Number.isFinite(happened)) endToEnd.observe({ type }, Math.max(0, now - happened) / 1000);
+          },
+          callDuringReplay: false,
+        },
+        sessionRecovered: {
+          fn(_info, { downSeconds, alerted }) {
+            recovery.observe({ alerted: String(alerted) }, downSeconds);
+          },
+          callDuringReplay: false,
+        },
+        sessionRestartAttempted: {
+          fn(_info, { outcome }) {
+            restarts.inc({ outcome });
           },
           callDuringReplay: false,
         },

@@ -51,6 +51,10 @@ export interface ProcessingSinks extends Sinks {
       outcome: 'completed' | 'dead-lettered';
       failedStep?: string;
     }): void;
+    /** A session watchdog's outage ended; `alerted`: the team had been told it was down. */
+    sessionRecovered(recovery: { downSeconds: number; alerted: boolean }): void;
+    /** A session watchdog asked Vesper to restart a session. */
+    sessionRestartAttempted(attempt: { outcome: 'requested' | 'refused' | 'failed' }): void;
   };
 }
 
@@ -60,6 +64,8 @@ export const SEARCH_ATTRIBUTES = {
   sessionId: defineSearchAttributeKey('SessionId', SearchAttributeType.KEYWORD),
   deadLettered: defineSearchAttributeKey('DeadLettered', SearchAttributeType.BOOL),
   failedStep: defineSearchAttributeKey('FailedStep', SearchAttributeType.KEYWORD),
+  /** A session watchdog's belief: `connected` or `disconnected` (session-watchdog.ts). */
+  sessionStatus: defineSearchAttributeKey('SessionStatus', SearchAttributeType.KEYWORD),
 } as const;
 
 export interface ProcessEventInput {
@@ -118,6 +124,13 @@ export interface AlertGroupState {
 export function deadLetterGroupId(taskQueue: string, step: string, errorType: string): string {
   return ['dead-letter-alerts', taskQueue, step, errorType].map(encodeKeyPart).join(':');
 }
+
+/** One session watchdog per task queue (one deployment) and session; the Web UI lists them by type and SessionId. */
+export function sessionWatchdogId(taskQueue: string, sessionId: string): string {
+  return ['session-watchdog', taskQueue, sessionId].map(encodeKeyPart).join(':');
+}
+
+export * from './session-contracts';
 
 export interface ProcessEventResult {
   eventKey: string;

@@ -6,7 +6,7 @@
  * same Idempotency-Key.
  */
 import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { AlertActivities, VesperActivities } from '../activities';
+import type { AlertActivities, SessionNoticeActivities, VesperActivities } from '../activities';
 import { localFirst, retryable } from './local-first';
 import { PATCHES } from './patches';
 import { RETRY_POLICIES } from './retry-policies';
@@ -40,3 +40,16 @@ export const sendAutoReply = effect(
   RETRY_POLICIES.outboundHttp.retry.nonRetryableErrorTypes,
 );
 export const alertTeam = effect('alertTeam', RETRY_POLICIES.alerting.retry.nonRetryableErrorTypes);
+
+const notice = {
+  local: proxyLocalActivities<SessionNoticeActivities>(RETRY_POLICIES.watchdogNoticeLocal),
+  ordinary: proxyActivities<SessionNoticeActivities>(RETRY_POLICIES.watchdogNotice),
+};
+
+/** Waking the session's watchdog (0.5, its own patch): local attempts first, then retried until Temporal takes it. */
+export const notifySessionWatchdog = localFirst(
+  'notifySessionWatchdog',
+  { notifySessionWatchdog: notice.local.notifySessionWatchdog },
+  { notifySessionWatchdog: notice.ordinary.notifySessionWatchdog },
+  retryable(RETRY_POLICIES.watchdogNotice.retry.nonRetryableErrorTypes),
+);

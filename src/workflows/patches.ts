@@ -10,4 +10,6 @@ export const PATCHES = {
   disconnectAlert: 'disconnect-alert-beside-record',
   /** 0.4: the Vesper send and the team alert run as local activities first, ordinary ones once those are spent. */
   localFirstEffects: 'local-first-effects',
+  /** 0.5: session events wake the session's watchdog, which alerts (after a grace) instead of each disconnect. */
+  sessionWatchdog: 'session-watchdog',
 };

@@ -9,6 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AlertActivities, DeadLetterActivities } from '../activities';
+import type { SessionNoticeInput } from '../activities/session-watchdog';
 import {
   eventTypeSpec,
   FAILURE_TYPES,
@@ -20,7 +21,7 @@ import {
   type ProcessEventResult,
   type ProcessingSinks,
 } from './contracts';
-import { alertTeam, sendAutoReply } from './effect-steps';
+import { alertTeam, notifySessionWatchdog, sendAutoReply } from './effect-steps';
 import { PATCHES } from './patches';
 import { RETRY_POLICIES } from './retry-policies';
 import {
@@ -84,7 +85,11 @@ async function route(input: ProcessEventInput): Promise<ProcessEventResult> {
       await updateMessageStatus(input);
       return { eventKey, outcome: 'processed' };
     case 'record-session':
-      if (event.type === 'session.disconnected' && patched(PATCHES.disconnectAlert)) {
+      if (patched(PATCHES.sessionWatchdog)) {
+        // the session's watchdog decides what is news (grace, flapping, escalation); it needs Temporal only, so
+        // neither step waits for the other
+        await settledBoth(recordSessionState(input), notifySessionWatchdog(sessionNotice(input)));
+      } else if (event.type === 'session.disconnected' && patched(PATCHES.disconnectAlert)) {
         // the alert must not wait for Redis: a disconnect during an outage is still news
         await settledBoth(recordSessionState(input), alertTeam(sessionDisconnectedAlert(input)));
       } else {
@@ -140,6 +145,21 @@ async function replyOnce(input: ProcessEventInput): Promise<AutoReplyOutcome> {
   }
 }
 
+function sessionNotice({ event, eventKey }: ProcessEventInput): SessionNoticeInput {
+  const { sessionId, reason, lastSeen } = event.data;
+  return {
+    sessionId: sessionId ?? '',
+    notice: {
+      eventKey,
+      type: event.type === 'session.connected' ? 'session.connected' : 'session.disconnected',
+      timestamp: event.timestamp,
+      ...(typeof reason === 'string' && { reason }),
+      ...(typeof lastSeen === 'string' && { lastSeen }),
+    },
+  };
+}
+
+/** Before 0.5: one alert per disconnect, at once (runs recorded then replay it). */
 function sessionDisconnectedAlert({ event, eventKey }: ProcessEventInput) {
   const { sessionId, reason, lastSeen } = event.data;
   return {

@@ -102,6 +102,34 @@ export const RETRY_POLICIES = {
   },
   /** The alert as a local activity first (see outboundHttpLocal); then `alerting`'s attempts, in the Web UI. */
   alertingLocal: localPhase([FAILURE_TYPES.alertRejected]),
+  /**
+   * Vesper's session API (restart, status) for the session watchdog: a few quick attempts, then the watchdog's own
+   * schedule (back-off between restarts, status checks) decides what comes next; a refusal is not retried.
+   */
+  sessionApi: {
+    startToCloseTimeout: '30 seconds',
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumAttempts: 3,
+      nonRetryableErrorTypes: [FAILURE_TYPES.vesperRejected],
+    },
+  },
+  /**
+   * Waking the session's watchdog (signal-with-start): Temporal only, so retried until it lands, first as a local
+   * activity inside the event's workflow task.
+   */
+  watchdogNotice: {
+    startToCloseTimeout: '10 seconds',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      // no maximumAttempts: unlimited
+      nonRetryableErrorTypes: [FAILURE_TYPES.invalidEvent],
+    },
+  },
+  watchdogNoticeLocal: localPhase([FAILURE_TYPES.invalidEvent]),
   /** The dead letter must be written: retry without limit (the run shows Running with a pending activity). */
   deadLetter: {
     startToCloseTimeout: '10 seconds',

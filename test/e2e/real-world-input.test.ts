@@ -8,7 +8,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeys } from '../../src/redis-keys';
 import { eventKeyOf } from '../../src/api/event-key';
-import { encodeKeyPart, type VesperEvent } from '../../src/workflows/contracts';
+import { encodeKeyPart, sessionStateQuery, type VesperEvent } from '../../src/workflows/contracts';
 import { statusEvent } from '../helpers/events';
 import { nowStamp } from '../helpers/fixtures';
 import { uniqueId } from '../helpers/ids';
@@ -84,7 +84,10 @@ describe('keys from signed bytes only', () => {
       });
     }
     await resultOf(first.body.workflowId ?? '');
-    expect(alertsFor(sessionId, 'session.disconnected')).toHaveLength(1);
+    // one event reached the session's watchdog, which alerts once its grace is over
+    expect((await p.watchdog(sessionId).query(sessionStateQuery)).recentEventKeys).toHaveLength(1);
+    await until('the down alert', () => alertsFor(sessionId, 'session.down').length > 0, 15_000);
+    expect(alertsFor(sessionId, 'session.down')).toHaveLength(1);
   });
 
   it('keeps an event older than the dedupe window instead of starting it; one stamped ahead gets 503', async () => {
@@ -128,7 +131,7 @@ describe('keys from signed bytes only', () => {
       status: 200,
       body: { status: 'duplicate', workflowId: downKey },
     });
-    expect(alertsFor(sessionId, 'session.disconnected')).toHaveLength(1);
+    expect((await p.watchdog(sessionId).query(sessionStateQuery)).recentEventKeys).toEqual([downKey]);
 
     // old forms were not unique: a run under the old key for another event does not make this one a duplicate
     const reaction = (emoji: string): VesperEvent => ({
@@ -189,18 +192,22 @@ describe('distinct events, distinct keys', () => {
       for (const name of order) answers.push(await send(e[name]));
       expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
       await Promise.all(answers.map((a) => resultOf(a.body.workflowId ?? '')));
-      expect(alertsFor(sessionId, 'session.disconnected')).toHaveLength(2);
       const downKeys = [e.down1, e.down2].map((d) => eventKeyOf(d, JSON.stringify(d))).sort();
-      return { state: await p.redis.hgetall(redisKeys.session(sessionId)), latest: downKeys[1] };
+      return {
+        state: await p.redis.hgetall(redisKeys.session(sessionId)),
+        watchdog: await p.watchdog(sessionId).query(sessionStateQuery),
+        latest: downKeys[1],
+      };
     };
     for (const order of [
       ['down1', 'up', 'down2'],
       ['down2', 'down1', 'up'],
       ['up', 'down2', 'down1'],
     ] as const) {
-      const { state, latest } = await finalState(uniqueId('s'), [...order]);
-      // equal times: disconnected outranks connected, then the greater event key wins
+      const { state, watchdog, latest } = await finalState(uniqueId('s'), [...order]);
+      // equal times: disconnected outranks connected, then the greater event key wins; the watchdog agrees
       expect(state).toMatchObject({ status: 'disconnected', eventKey: latest });
+      expect(watchdog).toMatchObject({ status: 'disconnected', latest: { eventKey: latest }, episodes: 1 });
     }
   });
 

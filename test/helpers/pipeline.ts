@@ -3,9 +3,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import { createTemporalStarter } from '../../src/api/start-event';
-import type { processWhatsappEvent } from '../../src/workflows';
+import type { processWhatsappEvent, sessionWatchdog } from '../../src/workflows';
 import { eventKeyOf } from '../../src/api/event-key';
-import type { VesperEvent } from '../../src/workflows/contracts';
+import { sessionWatchdogId, type VesperEvent } from '../../src/workflows/contracts';
 import { StandIn } from '../../support/stand-in';
 import {
   connectToDevServer,
@@ -34,6 +34,8 @@ export interface Pipeline {
   alerts: StandIn;
   /** Starts the event's workflow as the receiver would (same ID, options and search attributes). */
   start(event: VesperEvent): Promise<WorkflowHandle<typeof processWhatsappEvent>>;
+  /** The session's watchdog on this pipeline's task queue (it may not have started yet). */
+  watchdog(sessionId: string): WorkflowHandle<typeof sessionWatchdog>;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,10 @@ export async function startPipeline(
       await startEvent({ eventKey, event, receivedAt: new Date().toISOString() });
       return env.client.workflow.getHandle<typeof processWhatsappEvent>(eventKey);
     },
+    watchdog: (sessionId) =>
+      env.client.workflow.getHandle<typeof sessionWatchdog>(
+        sessionWatchdogId(processing.worker.options.taskQueue, sessionId),
+      ),
     async close() {
       processing.shutdown();
       await running;

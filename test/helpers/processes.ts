@@ -26,17 +26,25 @@ export async function startEntryPoints(extraEnv: Record<string, string> = {}): P
     waitForPort(apiPort, '127.0.0.1', 30_000),
     waitForPort(workerMetricsPort, '127.0.0.1', 30_000),
   ]);
-  return {
+  const entry: EntryPoints = {
     api,
     worker,
     apiPort,
     adminPort,
     workerMetricsPort,
     env,
+    // the worker of the moment: restartWorker replaces it
     stop: async () => {
-      await Promise.all([api.stop(), worker.stop()]);
+      await Promise.all([entry.api.stop(), entry.worker.stop()]);
     },
   };
+  return entry;
+}
+
+/** A worker entry point again (after a kill) with the same environment; resolves once its /metrics listens. */
+export async function restartWorker(entry: EntryPoints): Promise<void> {
+  entry.worker = spawnEntryPoint('worker', 'src/worker.ts', entry.env);
+  await waitForPort(entry.workerMetricsPort, '127.0.0.1', 60_000);
 }
 
 /**

@@ -34,6 +34,23 @@ export function connectToRedis(url = inject('redisUrl')): Redis {
 
 export type TestActivityConfig = ActivityDeps['config'];
 
+/**
+ * Seconds instead of minutes, so a test sees a watchdog's grace end, its restarts, escalation and completion; a
+ * flapping window long enough that a test's own drops are not flapping unless it means them to be.
+ */
+export const TEST_SESSION_WATCHDOG: TestActivityConfig['sessionWatchdog'] = {
+  graceSeconds: 2,
+  escalateAfterSeconds: 8,
+  reminderSeconds: 6,
+  restartIntervalSeconds: 1,
+  restartMaxIntervalSeconds: 4,
+  restartMaxAttempts: 3,
+  statusCheckDelaySeconds: 1,
+  flapDisconnects: 3,
+  flapWindowSeconds: 6,
+  historyLimit: 2000,
+};
+
 /** Activity settings for tests: auto-replies off and alerts logged, unless a test points them at stand-ins. */
 export function testActivityConfig(overrides: Partial<TestActivityConfig> = {}): TestActivityConfig {
   return {
@@ -42,6 +59,7 @@ export function testActivityConfig(overrides: Partial<TestActivityConfig> = {}):
     alertWebhookUrl: undefined,
     // short, so a test's alert groups open, update and close while it runs
     deadLetterAlerts: { windowSeconds: 3, updateSeconds: 2 },
+    sessionWatchdog: TEST_SESSION_WATCHDOG,
     retention: { dataSeconds: 30 * 86_400 },
     ...overrides,
   };

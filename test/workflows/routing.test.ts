@@ -5,6 +5,7 @@ import { statusEvent } from '../helpers/events';
 import { uniqueId } from '../helpers/ids';
 import { autoReplyOff, startPipeline, type Pipeline } from '../helpers/pipeline';
 import { redisKeys } from '../../src/redis-keys';
+import { SEARCH_ATTRIBUTES, sessionStateQuery } from '../../src/workflows/contracts';
 
 let p: Pipeline;
 beforeAll(async () => {
@@ -52,7 +53,7 @@ describe('routing: each event type and its effects', () => {
     expect(await p.redis.hget(redisKeys.message(session, 'M5'), 'error')).toBe('recipient blocked');
   });
 
-  it('session.connected records the state; session.disconnected records it and alerts once', async () => {
+  it("session events record the state and wake the session's watchdog, which alerts nothing at once", async () => {
     const session = uniqueId('s');
     const connected = {
       type: 'session.connected',
@@ -69,21 +70,30 @@ describe('routing: each event type and its effects', () => {
       reason: 'phone_offline',
       lastSeen: '2026-03-15T10:31:55Z',
     });
-    const alerts = p.alerts.requests.filter((r) => JSON.stringify(r.body).includes(session));
-    expect(alerts).toHaveLength(1);
-    expect(alerts[0]?.body).toMatchObject({
-      text: expect.stringContaining('phone_offline'),
-      fields: {
-        kind: 'session.disconnected',
-        sessionId: session,
-        reason: 'phone_offline',
-        lastSeen: '2026-03-15T10:31:55Z',
-      },
+    // the watchdog holds the outage; no alert before its grace ends (test/workflows/session-watchdog.test.ts)
+    const view = await p.watchdog(session).query(sessionStateQuery);
+    expect(view).toMatchObject({
+      status: 'disconnected',
+      episode: { reason: 'phone_offline', lastSeen: '2026-03-15T10:31:55Z' },
     });
+    expect(p.alerts.requests.filter((r) => JSON.stringify(r.body).includes(session))).toEqual([]);
+    const { typedSearchAttributes } = await p.watchdog(session).describe();
+    expect(typedSearchAttributes.get(SEARCH_ATTRIBUTES.sessionId)).toBe(session);
+    expect(typedSearchAttributes.get(SEARCH_ATTRIBUTES.sessionStatus)).toBe('disconnected');
 
-    // an older event arriving late does not overwrite the newer state
+    // an older event arriving late does not overwrite the newer state, in Redis or in the watchdog
     await (await p.start({ ...connected, timestamp: '2026-03-15T09:00:00Z' })).result();
     expect(await p.redis.hget(redisKeys.session(session), 'status')).toBe('disconnected');
+    expect(await p.watchdog(session).query(sessionStateQuery)).toMatchObject({
+      status: 'disconnected',
+      stale: 1,
+    });
+    // a connect newer than the drop ends the outage
+    await (await p.start({ ...connected, timestamp: new Date().toISOString() })).result();
+    expect(await p.watchdog(session).result()).toMatchObject({
+      status: 'connected',
+      lastRecovery: { by: 'webhook' },
+    });
   });
 
   it('group.* is recorded and counted; an unknown type is recorded as unhandled', async () => {

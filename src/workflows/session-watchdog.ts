@@ -1,0 +1,420 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  proxySinks,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AlertActivities, SessionApiActivities } from '../activities';
+import { FAILURE_TYPES, SEARCH_ATTRIBUTES, type ProcessingSinks } from './contracts';
+import { RETRY_POLICIES } from './retry-policies';
+import {
+  sessionEventSignal,
+  sessionStateQuery,
+  type SessionEpisode,
+  type SessionNotice,
+  type SessionWatchdogInput,
+  type SessionWatchdogSettings,
+  type SessionWatchdogState,
+} from './session-contracts';
+
+// bounded as the alert groups' are: the watchdog's own schedule, not one alert's retries, decides what comes next
+const { alertTeam } = proxyActivities<AlertActivities>({
+  ...RETRY_POLICIES.alerting,
+  scheduleToCloseTimeout: '5 minutes',
+});
+const { restartSession, getSessionStatus } = proxyActivities<SessionApiActivities>(RETRY_POLICIES.sessionApi);
+const { metrics } = proxySinks<ProcessingSinks>();
+
+/** Enough to recognise a notice repeated by its activity's retry, small enough to carry over continue-as-new. */
+const REMEMBERED_EVENT_KEYS = 200;
+
+type AlertKind = 'down' | 'escalated' | 'reminder' | 'recovered' | 'flapping' | 'stable';
+const SEVERITY: Record<AlertKind, 'info' | 'warning' | 'critical'> = {
+  down: 'warning',
+  escalated: 'critical',
+  reminder: 'critical',
+  recovered: 'info',
+  flapping: 'warning',
+  stable: 'info',
+};
+
+/**
+ * One per session (sessionWatchdogId), woken with signal-with-start by the event workflow of every session event.
+ * A disconnect opens an outage on durable timers: within the grace it is a blip (counted, no alert); past it, if
+ * Vesper's status does not say the session is back, one alert, then restarts through Vesper's session API with
+ * back-off and a status check after each; one escalation after a longer bound, then slow reminders; one
+ * "recovered" alert when a connect (or Vesper's status) ends an alerted outage. Many drops in a window are one
+ * "flapping" alert instead of one per drop. Events are ordered by their own time, so late and repeated ones change
+ * nothing; once the session has stayed up for the flapping window the watchdog completes.
+ */
+export async function sessionWatchdog(input: SessionWatchdogInput): Promise<SessionWatchdogState> {
+  const { sessionId, settings } = input;
+  const state: SessionWatchdogState = input.state ?? {
+    status: 'connected',
+    recentEventKeys: [],
+    recentDrops: [],
+    lastChangeAtMs: Date.now(),
+    episodes: 0,
+    blips: 0,
+    outages: 0,
+    alertsSent: 0,
+    restartAttempts: 0,
+    stale: 0,
+  };
+  const seen = new Set(state.recentEventKeys);
+  let changed = false;
+  setHandler(sessionEventSignal, (notice) => {
+    if (seen.has(notice.eventKey)) return;
+    seen.add(notice.eventKey);
+    state.recentEventKeys.push(notice.eventKey);
+    if (state.recentEventKeys.length > REMEMBERED_EVENT_KEYS)
+      seen.delete(state.recentEventKeys.shift() ?? '');
+    changed = apply(state, notice, settings) || changed;
+  });
+  setHandler(sessionStateQuery, () => ({
+    sessionId,
+    settings,
+    ...state,
+    ...(state.episode && {
+      downForSeconds: Math.max(0, Math.round((Date.now() - Date.parse(state.episode.since)) / 1000)),
+    }),
+  }));
+
+  const mustContinue = () => {
+    const { continueAsNewSuggested, historyLength } = workflowInfo();
+    return continueAsNewSuggested || historyLength > settings.historyLimit;
+  };
+  const wake = () => changed || mustContinue();
+  let marked: string | undefined;
+
+  for (;;) {
+    changed = false;
+    if (marked !== state.status) {
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.sessionStatus, value: state.status }]);
+      marked = state.status;
+    }
+    if (mustContinue()) return continueAsNew<typeof sessionWatchdog>({ sessionId, settings, state });
+    await noteFlapping(sessionId, settings, state);
+    const episode = state.episode;
+    if (episode && state.status === 'connected') {
+      await closeEpisode(sessionId, state, episode, 'webhook');
+      continue;
+    }
+    const now = Date.now();
+    if (episode) {
+      const due = nextDue(episode, settings);
+      if (due > now) {
+        await condition(wake, due - now);
+        continue;
+      }
+      await step(sessionId, settings, state, episode, now);
+      continue;
+    }
+    const quietUntil = state.lastChangeAtMs + settings.flapWindowSeconds * 1000;
+    if (now < quietUntil) {
+      await condition(wake, quietUntil - now);
+      continue;
+    }
+    // up for the whole window: done (a later event starts a new watchdog)
+    if (state.flapping) {
+      const { drops } = state.flapping;
+      // the spell is over: the next one needs its own run of drops
+      state.flapping = undefined;
+      state.recentDrops = [];
+      await alert(sessionId, state, 'stable', {
+        text: `WhatsApp session ${sessionId} is stable again: connected for ${duration(settings.flapWindowSeconds)} after ${drops} drops.`,
+      });
+      continue;
+    }
+    return state;
+  }
+}
+
+/**
+ * Applies a notice to the state unless an event later in the order was applied already (the order of the
+ * session record in Redis, activities/sessions-and-events.ts: event time, then disconnected after connected, then
+ * event key). Returns whether the watchdog's belief changed.
+ */
+function apply(
+  state: SessionWatchdogState,
+  notice: SessionNotice,
+  settings: SessionWatchdogSettings,
+): boolean {
+  const atMs = Date.parse(notice.timestamp);
+  const rank = notice.type === 'session.disconnected' ? 1 : 0;
+  const latest = state.latest;
+  const later =
+    Number.isFinite(atMs) &&
+    (!latest ||
+      atMs > latest.atMs ||
+      (atMs === latest.atMs &&
+        (rank > latest.rank || (rank === latest.rank && notice.eventKey > latest.eventKey))));
+  if (!later) {
+    state.stale++;
+    return false;
+  }
+  state.latest = { atMs, rank, eventKey: notice.eventKey, type: notice.type };
+  if (notice.type === 'session.connected') {
+    if (state.status === 'connected') return false;
+    state.status = 'connected';
+    state.lastChangeAtMs = Date.now();
+    return true;
+  }
+  if (state.status === 'disconnected') {
+    // already down: the same outage (a restart's own drop, or a lost connect); the newest reason is kept
+    if (state.episode) {
+      state.episode.repeats++;
+      state.episode.reason = notice.reason ?? state.episode.reason;
+      state.episode.lastSeen = notice.lastSeen ?? state.episode.lastSeen;
+    }
+    return false;
+  }
+  state.status = 'disconnected';
+  state.lastChangeAtMs = Date.now();
+  state.recentDrops.push(atMs);
+  const windowStart = atMs - settings.flapWindowSeconds * 1000;
+  state.recentDrops = state.recentDrops.filter((t) => t > windowStart).slice(-settings.flapDisconnects);
+  if (state.flapping) state.flapping.drops++;
+  else if (state.recentDrops.length >= settings.flapDisconnects) {
+    state.flapping = { since: notice.timestamp, drops: state.recentDrops.length, folded: 0, alerted: false };
+  }
+  // a recovery by Vesper's status left the last episode open only in name: a new drop is a new outage
+  state.episode = {
+    number: ++state.episodes,
+    since: notice.timestamp,
+    reason: notice.reason ?? '',
+    lastSeen: notice.lastSeen ?? '',
+    repeats: 0,
+    openedAtMs: Date.now(),
+    remindersSent: 0,
+    restartAttempts: 0,
+  };
+  return true;
+}
+
+/** When the episode's next step is due (ms): the grace's end, then restarts, checks, escalation, reminders. */
+function nextDue(episode: SessionEpisode, settings: SessionWatchdogSettings): number {
+  if (!episode.downAlertedAt && !episode.folded) return episode.openedAtMs + settings.graceSeconds * 1000;
+  const escalation = episode.escalatedAt
+    ? Infinity
+    : episode.openedAtMs + settings.escalateAfterSeconds * 1000;
+  return Math.min(
+    episode.nextRestartAtMs ?? Infinity,
+    episode.nextCheckAtMs ?? Infinity,
+    escalation,
+    episode.nextReminderAtMs ?? Infinity,
+  );
+}
+
+/** Does whatever is due at `now`, in order: the grace's end, a status check, a restart, escalation, a reminder. */
+async function step(
+  sessionId: string,
+  settings: SessionWatchdogSettings,
+  state: SessionWatchdogState,
+  episode: SessionEpisode,
+  now: number,
+): Promise<void> {
+  if (!episode.downAlertedAt && !episode.folded) {
+    // the grace is over: Vesper's own status first (our webhooks may have lost the connect)
+    if ((await check(sessionId, episode)) === 'connected') return recoverByStatus(sessionId, state, episode);
+    if (state.status === 'connected') return; // a connect arrived during the check
+    if (state.flapping) {
+      episode.folded = true;
+      state.flapping.folded++;
+    } else {
+      await alert(sessionId, state, 'down', {
+        text: `WhatsApp session ${sessionId} is down since ${episode.since} (${episode.reason || 'no reason given'}); Vesper says ${statusText(episode)}. Messages stop arriving until it reconnects; restarting it through Vesper's API.`,
+        episode,
+      });
+      episode.downAlertedAt = new Date(now).toISOString();
+    }
+    state.outages++;
+    episode.nextRestartAtMs = now;
+    return;
+  }
+  if (episode.nextCheckAtMs !== undefined && episode.nextCheckAtMs <= now) {
+    episode.nextCheckAtMs = undefined;
+    if ((await check(sessionId, episode)) === 'connected') return recoverByStatus(sessionId, state, episode);
+    if (state.status === 'connected') return;
+    const interval = restartInterval(settings, episode.restartAttempts);
+    if (canRestart(settings, episode)) {
+      episode.nextRestartAtMs = Date.parse(episode.lastRestart?.at ?? new Date(now).toISOString()) + interval;
+    } else {
+      episode.nextCheckAtMs = now + settings.restartMaxIntervalSeconds * 1000;
+    }
+    return;
+  }
+  if (episode.nextRestartAtMs !== undefined && episode.nextRestartAtMs <= now) {
+    episode.nextRestartAtMs = undefined;
+    if (canRestart(settings, episode)) await restart(sessionId, state, episode);
+    episode.nextCheckAtMs = Date.now() + settings.statusCheckDelaySeconds * 1000;
+    return;
+  }
+  if (!episode.escalatedAt && now >= episode.openedAtMs + settings.escalateAfterSeconds * 1000) {
+    episode.escalatedAt = new Date(now).toISOString();
+    episode.nextReminderAtMs = now + settings.reminderSeconds * 1000;
+    await alert(sessionId, state, 'escalated', {
+      text: `ESCALATION: WhatsApp session ${sessionId} has been down for ${duration(secondsSince(episode, now))} (since ${episode.since}, ${episode.reason || 'no reason given'}); ${restartText(episode)}; Vesper says ${statusText(episode)}. It may need its QR code scanned again.`,
+      episode,
+    });
+    return;
+  }
+  if (episode.nextReminderAtMs !== undefined && episode.nextReminderAtMs <= now) {
+    episode.remindersSent++;
+    episode.nextReminderAtMs = now + settings.reminderSeconds * 1000;
+    await alert(sessionId, state, 'reminder', {
+      text: `Still down: WhatsApp session ${sessionId}, for ${duration(secondsSince(episode, now))} (since ${episode.since}); ${restartText(episode)}; Vesper says ${statusText(episode)}.`,
+      episode,
+    });
+  }
+}
+
+function canRestart(settings: SessionWatchdogSettings, episode: SessionEpisode): boolean {
+  return !episode.restartRefused && episode.restartAttempts < settings.restartMaxAttempts;
+}
+
+/** The wait after the n-th restart: the interval doubled per attempt, capped. */
+function restartInterval(settings: SessionWatchdogSettings, attempts: number): number {
+  const doubled = settings.restartIntervalSeconds * 2 ** Math.max(0, attempts - 1);
+  return Math.min(doubled, settings.restartMaxIntervalSeconds) * 1000;
+}
+
+async function restart(sessionId: string, state: SessionWatchdogState, episode: SessionEpisode) {
+  episode.restartAttempts++;
+  state.restartAttempts++;
+  const at = new Date().toISOString();
+  const { workflowId, firstExecutionRunId } = workflowInfo();
+  let outcome: 'requested' | 'refused' | 'failed' = 'requested';
+  let detail = 'requested';
+  try {
+    const result = await restartSession({
+      sessionId,
+      idempotencyKey: `${workflowId}:${firstExecutionRunId}:${episode.number}:${episode.restartAttempts}`,
+    });
+    detail = result.outcome;
+  } catch (err) {
+    detail = `failed: ${failureMessage(err)}`;
+    outcome = failureType(err) === FAILURE_TYPES.vesperRejected ? 'refused' : 'failed';
+    if (outcome === 'refused') episode.restartRefused = failureMessage(err);
+    log.warn('session restart failed', { sessionId, attempt: episode.restartAttempts, error: detail });
+  }
+  episode.lastRestart = { at, outcome: detail };
+  metrics.sessionRestartAttempted({ outcome });
+}
+
+/** Vesper's status of the session, kept in the episode. */
+async function check(sessionId: string, episode: SessionEpisode): Promise<string> {
+  const at = new Date().toISOString();
+  try {
+    const { status } = await getSessionStatus({ sessionId });
+    episode.lastCheck = { at, outcome: status };
+  } catch (err) {
+    episode.lastCheck = { at, outcome: `failed: ${failureMessage(err)}` };
+  }
+  return episode.lastCheck.outcome;
+}
+
+async function recoverByStatus(sessionId: string, state: SessionWatchdogState, episode: SessionEpisode) {
+  state.status = 'connected';
+  state.lastChangeAtMs = Date.now();
+  await closeEpisode(sessionId, state, episode, 'vesper-status');
+}
+
+/** The outage is over: one "recovered" alert if its down alert went out, else a counted blip. */
+async function closeEpisode(
+  sessionId: string,
+  state: SessionWatchdogState,
+  episode: SessionEpisode,
+  by: 'webhook' | 'vesper-status',
+): Promise<void> {
+  state.episode = undefined;
+  const upAt =
+    by === 'webhook' && state.latest?.type === 'session.connected' ? state.latest.atMs : Date.now();
+  const downSeconds = Math.max(0, Math.round((upAt - Date.parse(episode.since)) / 1000));
+  // a folded outage that lasted to its escalation was alerted too: its end is news
+  const alerted = episode.downAlertedAt !== undefined || episode.escalatedAt !== undefined;
+  if (!alerted && !episode.folded) state.blips++;
+  state.lastRecovery = { at: new Date(upAt).toISOString(), downSeconds, by, alerted };
+  metrics.sessionRecovered({ downSeconds, alerted });
+  if (!alerted) return;
+  await alert(sessionId, state, 'recovered', {
+    text: `Recovered: WhatsApp session ${sessionId} is connected again after ${duration(downSeconds)} (down since ${episode.since}; ${restartText(episode)}; seen by ${by === 'webhook' ? 'its session.connected event' : "Vesper's status"}).`,
+    episode,
+  });
+}
+
+/** The flapping alert, once per flapping spell (apply() opens it when the recent drops reach the threshold). */
+async function noteFlapping(sessionId: string, settings: SessionWatchdogSettings, state: SessionWatchdogState) {
+  const flapping = state.flapping;
+  if (!flapping || flapping.alerted) return;
+  flapping.alerted = true;
+  await alert(sessionId, state, 'flapping', {
+    text: `WhatsApp session ${sessionId} is flapping: ${flapping.drops} drops within ${duration(settings.flapWindowSeconds)} (latest: ${state.episode?.reason || 'no reason given'}). Its down alerts are held until it has been connected for ${duration(settings.flapWindowSeconds)}; an outage longer than ${duration(settings.escalateAfterSeconds)} is still escalated.`,
+  });
+}
+
+async function alert(
+  sessionId: string,
+  state: SessionWatchdogState,
+  kind: AlertKind,
+  { text, episode }: { text: string; episode?: SessionEpisode },
+): Promise<void> {
+  const { workflowId, firstExecutionRunId } = workflowInfo();
+  state.alertsSent++;
+  try {
+    await alertTeam({
+      alertKey: `session-watchdog:${workflowId}:${firstExecutionRunId}:${state.alertsSent}`,
+      text,
+      fields: {
+        kind: `session.${kind}`,
+        severity: SEVERITY[kind],
+        sessionId,
+        watchdog: workflowId,
+        since: episode?.since ?? '',
+        reason: episode?.reason ?? '',
+        restartAttempts: String(episode?.restartAttempts ?? 0),
+        vesperStatus: episode?.lastCheck?.outcome ?? '',
+        drops: String(state.recentDrops.length),
+      },
+    });
+  } catch (err) {
+    // the watchdog goes on: its next alert still tells the story
+    log.error('session watchdog alert failed', { sessionId, kind, error: String(err) });
+  }
+}
+
+function statusText(episode: SessionEpisode): string {
+  return episode.lastCheck?.outcome ?? 'nothing yet';
+}
+
+function restartText(episode: SessionEpisode): string {
+  if (episode.restartAttempts === 0) return 'no restart attempted';
+  const refused = episode.restartRefused ? `, refused: ${episode.restartRefused}` : '';
+  return `${episode.restartAttempts} restart${episode.restartAttempts === 1 ? '' : 's'} attempted${refused}`;
+}
+
+function secondsSince(episode: SessionEpisode, now: number): number {
+  return Math.max(0, Math.round((now - Date.parse(episode.since)) / 1000));
+}
+
+function duration(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
+function failureMessage(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? (err.cause ?? err) : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
