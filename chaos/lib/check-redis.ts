@@ -1,5 +1,6 @@
 /** Every event against what Redis holds: saved messages, final statuses and histories, session states. */
 import type { Redis } from 'ioredis';
+import { lastSessionEvents } from './sessions';
 import { redisKeys } from '../../src/redis-keys';
 import { effectsVisible } from './drain';
 import { finalStatus, type Expectations } from './expectations';
@@ -63,7 +64,7 @@ export async function checkRedis(redis: Redis, expected: Expectations): Promise<
     extraSavedMessages += Math.max(0, indexed - received) + Math.max(0, hashes - expectedHashes);
   }
 
-  for (const e of expected.distinct.filter((d) => d.event.type.startsWith('session.'))) {
+  for (const e of lastSessionEvents(expected.distinct).values()) {
     const state = await redis.hgetall(redisKeys.session(e.event.data.sessionId ?? ''));
     const status = e.event.type === 'session.connected' ? 'connected' : 'disconnected';
     if (state.eventKey !== e.eventKey || state.status !== status)

@@ -13,6 +13,7 @@ import { StandIn } from '../../support/stand-in';
 import type { ProcessFaultKind } from './faults';
 import { sleep } from './rng';
 import { AUTO_REPLY_TEXT, waitForOutput } from './stack';
+import { CHAOS_SESSION_ENV } from './sessions';
 import {
   recordUnplannedExit,
   scrapeReceiverAnswers,
@@ -67,6 +68,7 @@ export class ClusterChaosTarget implements ChaosTarget {
           AUTO_REPLY_TEXT,
           AUTO_REPLY_COOLDOWN_SECONDS: '0',
           ALERT_WEBHOOK_URL: alerts.url,
+          ...CHAOS_SESSION_ENV,
           LOG_LEVEL: 'info', // the workers' "worker running" line tells a restarted one is ready
           TEMPORAL_LOG_LEVEL: 'warn',
         },

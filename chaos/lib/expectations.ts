@@ -1,7 +1,7 @@
 /**
  * What the load must leave behind, worked out from the events alone (not from the code under test): which
- * messages are saved, which get an auto-reply, each message's final status and history, each session's state and
- * which alerts go out.
+ * messages are saved, which get an auto-reply, each message's final status and history, each session's state (the
+ * session watchdogs' alerts: sessions.ts).
  */
 import type { BenchEvent } from '../../bench/lib/load';
 import type { VesperEventData } from '../../src/workflows/contracts';
@@ -23,8 +23,6 @@ export interface Expectations {
   messages: Map<string, ExpectedMessage>;
   /** Event keys of the received messages the rules answer, with the contact the reply goes to. */
   replies: Map<string, { sessionId: string; to: string }>;
-  /** Alert keys of the session.disconnected alerts. */
-  disconnectAlerts: Set<string>;
 }
 
 /**
@@ -50,7 +48,6 @@ export function expectationsOf(events: BenchEvent[]): Expectations {
   const distinct = events.filter((e) => !e.redelivery);
   const messages = new Map<string, ExpectedMessage>();
   const replies = new Map<string, { sessionId: string; to: string }>();
-  const disconnectAlerts = new Set<string>();
   const message = (sessionId: string, messageId: string): ExpectedMessage => {
     const key = messageKey(sessionId, messageId);
     const found = messages.get(key) ?? { sessionId, messageId, statuses: [] };
@@ -70,11 +67,9 @@ export function expectationsOf(events: BenchEvent[]): Expectations {
         status,
         at: typeof data.timestamp === 'number' ? data.timestamp : 0,
       });
-    } else if (type === 'session.disconnected') {
-      disconnectAlerts.add(`session-disconnected:${e.eventKey}`);
     }
   }
-  return { distinct, messages, replies, disconnectAlerts };
+  return { distinct, messages, replies };
 }
 
 /** The highest status a message got, whatever the order its events arrived in. */

@@ -48,7 +48,11 @@ export function formatTable(r: ChaosResult): string {
     ],
     [
       'alerts',
-      `disconnects ${r.alerts.disconnectSent} of ${r.alerts.disconnectExpected}; ${r.alerts.resendsAfterCrash ?? 0} resent (same Idempotency-Key) after a kill mid-send; caused by the faults: dead-letter groups ${r.alerts.deadLetter}, trends ${JSON.stringify(r.alerts.trend)}, ${r.alerts.perFault.toFixed(1)} per fault`,
+      `${r.alerts.resendsAfterCrash ?? 0} resent (same Idempotency-Key) after a kill mid-send; caused by the faults: dead-letter groups ${r.alerts.deadLetter}, trends ${JSON.stringify(r.alerts.trend)}, ${r.alerts.perFault.toFixed(1)} per fault`,
+    ],
+    [
+      'sessions',
+      `${r.sessions.downAlerted} of ${r.sessions.staysDown} that stay down alerted down once, ${r.sessions.restarted} restarted through Vesper; ${r.sessions.flappingAlerted} of ${r.sessions.flapping} flapping alerted once; ${r.sessions.extra} session alerts too many${r.sessions.examples.length ? ` (${r.sessions.examples.join('; ')})` : ''}`,
     ],
     ['final statuses', `${n(r.statuses.messagesChecked)} messages checked, ${r.statuses.wrong} wrong`],
     [

@@ -1,5 +1,6 @@
 /** The figures of a chaos run and its verdict: nothing lost, nothing doubled, nothing left open. */
 import type { RedisFindings } from './check-redis';
+import type { SessionFindings } from './sessions';
 import type { StandInFindings } from './check-stand-ins';
 import type { DrainResult } from './drain';
 import type { Expectations } from './expectations';
@@ -50,18 +51,18 @@ export interface ChaosResult {
     resendsAbsorbedByIdempotencyKey: number;
   };
   /**
-   * Alerts the faults caused (dead-letter groups, trends by `<trend>:<state>`), apart from the load's own
-   * session.disconnected alerts; `perFault` is their total over the faults injected.
+   * Alerts the faults caused (dead-letter groups, trends by `<trend>:<state>`), apart from the session watchdogs'
+   * (`sessions`); `perFault` is their total over the faults injected.
    */
   alerts: {
-    disconnectExpected: number;
-    disconnectSent: number;
     /** An alert in flight when its worker was SIGKILLed, sent again by the retry (same Idempotency-Key). */
     resendsAfterCrash: number;
     deadLetter: number;
     trend: Record<string, number>;
     perFault: number;
   };
+  /** The session watchdogs: sessions that stay down alerted once and restarted, the flapping one alerted once. */
+  sessions: SessionFindings;
   statuses: { messagesChecked: number; wrong: number; examples: string[] };
   deadLetters: { open: number; ever: number };
   workflows: { running: number; completed: number; failed: number };
@@ -79,6 +80,7 @@ export interface RunFigures {
   drained: DrainResult;
   redisFindings: RedisFindings;
   standIns: StandInFindings;
+  sessions: SessionFindings;
   workflows: ChaosResult['workflows'];
   receiver: { accepted: number; duplicate: number };
   workerStarts: number;
@@ -105,7 +107,8 @@ export function summarise(f: RunFigures): ChaosResult {
     vesperDuplicateEffects: s.vesperDuplicateEffects,
     unexpectedReplies: s.unexpectedReplies,
     alertDuplicates: s.alertDuplicates,
-    unexpectedAlerts: s.unexpectedAlerts,
+    // session alerts beyond what the events call for (sessions.ts)
+    unexpectedAlerts: f.sessions.extra,
     extraSavedMessages: r.extraSavedMessages,
     duplicateHistoryEntries: r.duplicateHistoryEntries,
     extraWorkflowRuns: Math.max(0, f.workflows.completed - distinct),
@@ -152,8 +155,6 @@ export function summarise(f: RunFigures): ChaosResult {
       resendsAbsorbedByIdempotencyKey: s.vesperSameKeyResends,
     },
     alerts: {
-      disconnectExpected: f.expected.disconnectAlerts.size,
-      disconnectSent: s.disconnectAlerts,
       resendsAfterCrash: s.alertResendsAfterCrash,
       deadLetter: s.deadLetterAlerts,
       trend: s.trendAlerts,
@@ -161,6 +162,7 @@ export function summarise(f: RunFigures): ChaosResult {
         (s.deadLetterAlerts + Object.values(s.trendAlerts).reduce((a, b) => a + b, 0)) /
         Math.max(1, f.faults.length),
     },
+    sessions: f.sessions,
     statuses: {
       messagesChecked: r.messagesChecked,
       wrong: r.wrongStatuses.length,
@@ -193,6 +195,19 @@ function problemsOf(r: ChaosResult): string[] {
   expect(
     r.alerts.perFault <= MAX_ALERTS_PER_FAULT,
     `${r.alerts.perFault.toFixed(1)} alerts per fault (at most ${MAX_ALERTS_PER_FAULT}: a fault is reported, not each event it touches)`,
+  );
+  const ss = r.sessions;
+  expect(
+    ss.downAlerted === ss.staysDown,
+    `${ss.staysDown - ss.downAlerted} of ${ss.staysDown} sessions that stay down not alerted down exactly once`,
+  );
+  expect(
+    ss.restarted === ss.staysDown,
+    `${ss.staysDown - ss.restarted} of ${ss.staysDown} sessions that stay down never restarted through Vesper`,
+  );
+  expect(
+    ss.flappingAlerted === ss.flapping,
+    `${ss.flapping - ss.flappingAlerted} flapping sessions without exactly one flapping alert`,
   );
   expect(r.workflows.running === 0, `${r.workflows.running} workflows still running`);
   expect(

@@ -18,6 +18,7 @@ import { FaultInjector, planFaults } from './faults';
 import type { ChaosOptions } from './options';
 import { summarise, type ChaosResult } from './result';
 import { seededRandom } from './rng';
+import { checkSessions, sessionExpectationsOf, withFlappingSession } from './sessions';
 import { sendLikeVesper } from './sender';
 import { ClusterChaosTarget } from './cluster-target';
 import { ChaosStack } from './stack';
@@ -26,6 +27,8 @@ import type { ChaosTarget } from './target';
 /** Every 7th received message is from a group, every 11th our own: the auto-reply rules must skip them. */
 const MIX = { groupEvery: 7, ownEvery: 11 };
 const SENDER_MAX_ATTEMPTS = 100;
+/** After the drain: the last drops' grace (CHAOS_SESSION_ENV) and their first restart, with room for a fault. */
+const SESSION_ALERTS_WAIT_MS = 60_000;
 
 export async function runChaos(
   options: ChaosOptions,
@@ -50,11 +53,16 @@ export async function runChaos(
   let passed = false;
   try {
     // each event stamped when the sender is to send it, as Vesper stamps events as they happen
-    const events = makeEvents(options.events, stack.webhookSecret, `chaos${options.seed}`, MIX, {
-      startMs: Date.now(),
-      spacingMs: 1000 / options.ratePerSecond,
-    });
+    const events = withFlappingSession(
+      makeEvents(options.events, stack.webhookSecret, `chaos${options.seed}`, MIX, {
+        startMs: Date.now(),
+        spacingMs: 1000 / options.ratePerSecond,
+      }),
+      stack.webhookSecret,
+      `chaos${options.seed}`,
+    );
     const expected = expectationsOf(events);
+    const sessionsExpected = sessionExpectationsOf(expected.distinct);
     log(
       `seed ${options.seed}: ${events.length} events (${expected.distinct.length} distinct) at ${options.ratePerSecond}/s; faults at events ${plan.map((f) => `${f.kind}@${f.atEvent}`).join(', ') || 'none'}`,
     );
@@ -86,6 +94,15 @@ export async function runChaos(
         timeoutMs: options.drainTimeoutSeconds * 1000,
         log,
       });
+      log(
+        `sessions: waiting for ${sessionsExpected.staysDown.size} that stay down and ${sessionsExpected.flapping.size} flapping to be alerted`,
+      );
+      const sessions = await checkSessions(
+        stack.vesper,
+        stack.alerts,
+        sessionsExpected,
+        SESSION_ALERTS_WAIT_MS,
+      );
       const count = async (query: string) => (await client.workflow.count(query)).count;
       const result = summarise({
         options,
@@ -94,6 +111,7 @@ export async function runChaos(
         faults,
         drained,
         redisFindings: await checkRedis(redis, expected),
+        sessions,
         standIns: checkStandIns(
           stack.vesper,
           stack.alerts,

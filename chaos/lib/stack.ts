@@ -11,6 +11,7 @@ import { startRedisServer, startTemporalDevServer, type RunningService } from '.
 import { StandIn } from '../../support/stand-in';
 import type { ProcessFaultKind } from './faults';
 import { sleep } from './rng';
+import { CHAOS_SESSION_ENV } from './sessions';
 import {
   recordUnplannedExit,
   scrapeReceiverAnswers,
@@ -195,6 +196,7 @@ export class ChaosStack implements ChaosTarget {
       AUTO_REPLY_TEXT,
       AUTO_REPLY_COOLDOWN_SECONDS: '0',
       ALERT_WEBHOOK_URL: this.alerts.url,
+      ...CHAOS_SESSION_ENV,
       WORKER_METRICS_PORT: String(await getFreePort()),
       WORKER_SDK_METRICS_PORT: String(await getFreePort()),
     });
