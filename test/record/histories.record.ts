@@ -1,6 +1,6 @@
 /**
  * Records one history per representative run for the determinism guard (test/workflows/replay.test.ts):
- * each event type's happy path, a retried activity, a dead-lettered run and its alert group, a storage step that
+ * each event type's happy path, a session watchdog's outage and a flapping one, a retried activity, a dead-lettered run and its alert group, a storage step that
  * failed for good, and one that waited out a Redis outage. A redriven (reset) run is not
  * among them: the offline replayer gives a replayed run the original run ID, so the workflow's
  * "am I a reset?" check (runId !== originalExecutionRunId) reads differently there than on a real worker.
@@ -17,7 +17,7 @@ import { loadFixture } from '../helpers/fixtures';
 import { OwnRedis } from '../helpers/own-redis';
 import { startPipeline, type Pipeline } from '../helpers/pipeline';
 import { until } from '../helpers/wait';
-import { deadLetterGroupId } from '../../src/workflows/contracts';
+import { deadLetterGroupId, sessionStateQuery } from '../../src/workflows/contracts';
 
 const OUT_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 const SESSION = 'replay-session';
@@ -59,10 +59,42 @@ it('records the representative histories', async () => {
     timestamp: new Date(stamp).toISOString(),
     data: { sessionId: SESSION },
   });
-  await record('session-disconnected-alert', {
-    ...loadFixture('session-disconnected', SESSION),
+  // 0.5: the disconnect wakes the session's watchdog instead of alerting (its own history below)
+  const watched = `watched-${stamp}`;
+  p.vesper.route(`/sessions/${watched}/status`, () => ({ status: 200, body: { status: 'disconnected' } }));
+  await record('session-disconnected-watchdog', {
+    ...loadFixture('session-disconnected', watched),
     timestamp: new Date(stamp).toISOString(),
   });
+  // its outage: the grace, a down alert, restarts and status checks, the escalation, then a connect
+  const watchdog = p.watchdog(watched);
+  await until('the escalation', async () =>
+    Boolean((await watchdog.query(sessionStateQuery)).episode?.escalatedAt),
+  );
+  await (
+    await p.start({
+      type: 'session.connected',
+      timestamp: new Date().toISOString(),
+      data: { sessionId: watched },
+    })
+  ).result();
+  await watchdog.result();
+  await save('session-watchdog-outage', watchdog);
+
+  // a flapping session: three quick drops, each a blip, one flapping alert, then stable
+  const flapping = `flapping-${stamp}`;
+  for (let i = 0; i < 3; i++) {
+    for (const type of ['session.disconnected', 'session.connected']) {
+      const run = await p.start({
+        type,
+        timestamp: new Date(stamp + (2 * i + (type === 'session.connected' ? 1 : 0)) * 1000).toISOString(),
+        data: { sessionId: flapping },
+      });
+      await run.result();
+    }
+  }
+  await p.watchdog(flapping).result();
+  await save('session-watchdog-flapping', p.watchdog(flapping));
   await record('group-updated', {
     type: 'group.updated',
     timestamp: new Date(stamp).toISOString(),

@@ -1,8 +1,8 @@
 /**
  * Determinism guard: recorded histories of representative runs must replay against the current workflow code
  * without a nondeterminism error: today's (test/fixtures/histories, refreshed with `npm run record-histories`)
- * and those recorded by 0.1, 0.2 and 0.3 (test/fixtures/histories/0.1…0.3, kept: runs of those versions may
- * still be open).
+ * and those recorded by 0.1 to 0.4 (test/fixtures/histories/0.1…0.4, kept: runs of those versions may still be
+ * open).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -30,10 +30,18 @@ const EXPECTED_0_3 = [
   'storage-outage',
 ].sort();
 /** 0.4 ran the send and the alert as local activities first: a send handed to an ordinary activity. */
-const EXPECTED_CURRENT = [...EXPECTED_0_3, 'send-outage'].sort();
+const EXPECTED_0_4 = [...EXPECTED_0_3, 'send-outage'].sort();
+/** 0.5: session events wake the session's watchdog (no alert of their own); the watchdog's own histories. */
+const EXPECTED_CURRENT = [
+  ...EXPECTED_0_4.filter((name) => name !== 'session-disconnected-alert'),
+  'session-disconnected-watchdog',
+  'session-watchdog-flapping',
+  'session-watchdog-outage',
+].sort();
 
 describe.each([
   ['current', DIR, EXPECTED_CURRENT],
+  ['0.4', path.join(DIR, '0.4'), EXPECTED_0_4],
   ['0.3', path.join(DIR, '0.3'), EXPECTED_0_3],
   ['0.2', path.join(DIR, '0.2'), EXPECTED_0_2],
   ['0.1', path.join(DIR, '0.1'), EXPECTED_0_2],
