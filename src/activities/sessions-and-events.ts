@@ -4,6 +4,7 @@ import { FAILURE_TYPES, type ProcessEventInput } from '../workflows/contracts';
 import type { RetentionConfig } from '../config';
 import { str } from './messages';
 import { redisKeys } from '../redis-keys';
+import { bestEffort } from './best-effort';
 
 /**
  * Applies a session event unless one later in the order was applied already, so the result does not depend on
@@ -63,6 +64,22 @@ export function createSessionAndEventActivities(redis: Redis, retention: Retenti
         ttl,
       );
       return { applied: applied === 1 };
+    },
+
+    /**
+     * The session's record (its latest event in the order above), for the session watchdog: undefined when there is
+     * none, or when Redis does not answer within a second (the watchdog goes on without it).
+     */
+    async latestSessionRecord({
+      sessionId,
+    }: {
+      sessionId: string;
+    }): Promise<{ status: string; eventKey: string; timestamp: string } | undefined> {
+      const record = await bestEffort(redis, (r) =>
+        r.hmget(redisKeys.session(sessionId), 'status', 'eventKey', 'updatedAt'),
+      );
+      const [status, eventKey, timestamp] = record ?? [];
+      return status && eventKey && timestamp ? { status, eventKey, timestamp } : undefined;
     },
 
     /** Keeps an event we do not act on, counting it per type (and unhandled ones in total) once per event key. */

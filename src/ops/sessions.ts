@@ -51,7 +51,11 @@ async function list(ctx: OpsContext): Promise<number> {
       .getHandle(execution.workflowId, execution.runId)
       .query(sessionStateQuery)
       .catch(() => undefined);
-    views.push(view ?? { workflowId: execution.workflowId, status: 'RUNNING (no answer to the query)' });
+    views.push(
+      view
+        ? withDownFor(view)
+        : { workflowId: execution.workflowId, status: 'RUNNING (no answer to the query)' },
+    );
   }
   const watchdogs = views.filter((v): v is SessionView => 'sessionId' in v).sort(downFirst);
   const others = views.filter((v): v is Other => !('sessionId' in v));
@@ -91,7 +95,7 @@ async function show(ctx: OpsContext, sessionId: string): Promise<number> {
   try {
     const handle = ctx.client.workflow.getHandle(workflowId);
     const description = await handle.describe();
-    if (description.status.name === 'RUNNING') watchdog = await handle.query(sessionStateQuery);
+    if (description.status.name === 'RUNNING') watchdog = withDownFor(await handle.query(sessionStateQuery));
     else closed = `${description.status.name} at ${description.closeTime?.toISOString() ?? '?'}`;
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
@@ -137,6 +141,18 @@ async function show(ctx: OpsContext, sessionId: string): Promise<number> {
     );
   } else console.log('redis      no record (none, or past the retention)');
   return watchdog || redisRecord ? 0 : 1;
+}
+
+/**
+ * How long the session has been down by this machine's clock: the query's own figure is the watchdog's time at its
+ * last workflow task, up to a status-check interval behind.
+ */
+function withDownFor(view: SessionView): SessionView {
+  const since = view.episode ? Date.parse(view.episode.since) : Number.NaN;
+  return {
+    ...view,
+    downForSeconds: Number.isFinite(since) ? Math.max(0, Math.round((Date.now() - since) / 1000)) : undefined,
+  };
 }
 
 /** Down sessions first, the longest down on top; then the others by session. */

@@ -145,6 +145,8 @@ async function replyOnce(input: ProcessEventInput): Promise<AutoReplyOutcome> {
   }
 }
 
+const MAX_NOTICE_TEXT = 200;
+
 function sessionNotice({ event, eventKey }: ProcessEventInput): SessionNoticeInput {
   const { sessionId, reason, lastSeen } = event.data;
   return {
@@ -153,8 +155,9 @@ function sessionNotice({ event, eventKey }: ProcessEventInput): SessionNoticeInp
       eventKey,
       type: event.type === 'session.connected' ? 'session.connected' : 'session.disconnected',
       timestamp: event.timestamp,
-      ...(typeof reason === 'string' && { reason }),
-      ...(typeof lastSeen === 'string' && { lastSeen }),
+      // Vesper's free text, repeated in every alert the watchdog sends: bounded
+      ...(typeof reason === 'string' && { reason: reason.slice(0, MAX_NOTICE_TEXT) }),
+      ...(typeof lastSeen === 'string' && { lastSeen: lastSeen.slice(0, MAX_NOTICE_TEXT) }),
     },
   };
 }

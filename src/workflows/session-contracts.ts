@@ -80,6 +80,14 @@ export interface SessionEpisode {
   nextReminderAtMs?: number;
 }
 
+/** An outage that is over, waiting for the watchdog to send what its end calls for. */
+export interface EndedEpisode extends SessionEpisode {
+  /** When it was seen to end: the connect's event time, or when Vesper's status said so. */
+  upAt: string;
+  /** Who said so: a session.connected event, the session's record in Redis, or Vesper's status. */
+  by: 'webhook' | 'session-record' | 'vesper-status';
+}
+
 export interface SessionWatchdogState {
   /** What the watchdog believes: the latest event by event time, or Vesper's status. */
   status: 'connected' | 'disconnected';
@@ -94,6 +102,8 @@ export interface SessionWatchdogState {
   /** A flapping spell: since its first counted drop's time, drops in it, down alerts folded into it. */
   flapping?: { since: string; drops: number; folded: number; alerted: boolean };
   episode?: SessionEpisode;
+  /** Outages over but not yet closed (their recovery alert, their metric): at most one or two at a time. */
+  ended: EndedEpisode[];
   episodes: number;
   /** Outages that ended within the grace (or that Vesper's status showed were over), never alerted. */
   blips: number;
@@ -103,7 +113,7 @@ export interface SessionWatchdogState {
   restartAttempts: number;
   /** Events older than the latest one applied: kept out of the state. */
   stale: number;
-  lastRecovery?: { at: string; downSeconds: number; by: 'webhook' | 'vesper-status'; alerted: boolean };
+  lastRecovery?: { at: string; downSeconds: number; by: EndedEpisode['by']; alerted: boolean };
 }
 
 export interface SessionWatchdogInput {

@@ -10,12 +10,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AlertActivities, SessionApiActivities } from '../activities';
+import type { AlertActivities, SessionApiActivities, StorageActivities } from '../activities';
 import { FAILURE_TYPES, SEARCH_ATTRIBUTES, type ProcessingSinks } from './contracts';
 import { RETRY_POLICIES } from './retry-policies';
 import {
   sessionEventSignal,
   sessionStateQuery,
+  type EndedEpisode,
   type SessionEpisode,
   type SessionNotice,
   type SessionWatchdogInput,
@@ -28,11 +29,19 @@ const { alertTeam } = proxyActivities<AlertActivities>({
   ...RETRY_POLICIES.alerting,
   scheduleToCloseTimeout: '5 minutes',
 });
-const { restartSession, getSessionStatus } = proxyActivities<SessionApiActivities>(RETRY_POLICIES.sessionApi);
+const { restartSession, getSessionStatus, latestSessionRecord } = proxyActivities<
+  SessionApiActivities & Pick<StorageActivities, 'latestSessionRecord'>
+>(RETRY_POLICIES.sessionApi);
 const { metrics } = proxySinks<ProcessingSinks>();
 
 /** Enough to recognise a notice repeated by its activity's retry, small enough to carry over continue-as-new. */
 const REMEMBERED_EVENT_KEYS = 200;
+
+const RECOVERY_SOURCE: Record<EndedEpisode['by'], string> = {
+  webhook: 'its session.connected event',
+  'session-record': 'the session record in Redis',
+  'vesper-status': "Vesper's status",
+};
 
 type AlertKind = 'down' | 'escalated' | 'reminder' | 'recovered' | 'flapping' | 'stable';
 const SEVERITY: Record<AlertKind, 'info' | 'warning' | 'critical'> = {
@@ -66,6 +75,7 @@ export async function sessionWatchdog(input: SessionWatchdogInput): Promise<Sess
     alertsSent: 0,
     restartAttempts: 0,
     stale: 0,
+    ended: [],
   };
   const seen = new Set(state.recentEventKeys);
   let changed = false;
@@ -101,11 +111,13 @@ export async function sessionWatchdog(input: SessionWatchdogInput): Promise<Sess
     }
     if (mustContinue()) return continueAsNew<typeof sessionWatchdog>({ sessionId, settings, state });
     await noteFlapping(sessionId, settings, state);
-    const episode = state.episode;
-    if (episode && state.status === 'connected') {
-      await closeEpisode(sessionId, state, episode, 'webhook');
+    const ended = state.ended[0];
+    if (ended) {
+      await closeEpisode(sessionId, state, ended);
+      state.ended.shift();
       continue;
     }
+    const episode = state.episode;
     const now = Date.now();
     if (episode) {
       const due = nextDue(episode, settings);
@@ -145,6 +157,7 @@ function apply(
   state: SessionWatchdogState,
   notice: SessionNotice,
   settings: SessionWatchdogSettings,
+  by: 'webhook' | 'session-record' = 'webhook',
 ): boolean {
   const atMs = Date.parse(notice.timestamp);
   const rank = notice.type === 'session.disconnected' ? 1 : 0;
@@ -157,6 +170,8 @@ function apply(
         (rank > latest.rank || (rank === latest.rank && notice.eventKey > latest.eventKey))));
   if (!later) {
     state.stale++;
+    // a drop that arrived late still happened: flapping counts it
+    if (rank === 1 && Number.isFinite(atMs)) noteDrop(state, atMs, notice.timestamp, settings);
     return false;
   }
   state.latest = { atMs, rank, eventKey: notice.eventKey, type: notice.type };
@@ -164,6 +179,9 @@ function apply(
     if (state.status === 'connected') return false;
     state.status = 'connected';
     state.lastChangeAtMs = Date.now();
+    // the outage is over; the main loop sends what its end calls for
+    if (state.episode) state.ended.push({ ...state.episode, upAt: notice.timestamp, by });
+    state.episode = undefined;
     return true;
   }
   if (state.status === 'disconnected') {
@@ -177,14 +195,7 @@ function apply(
   }
   state.status = 'disconnected';
   state.lastChangeAtMs = Date.now();
-  state.recentDrops.push(atMs);
-  const windowStart = atMs - settings.flapWindowSeconds * 1000;
-  state.recentDrops = state.recentDrops.filter((t) => t > windowStart).slice(-settings.flapDisconnects);
-  if (state.flapping) state.flapping.drops++;
-  else if (state.recentDrops.length >= settings.flapDisconnects) {
-    state.flapping = { since: notice.timestamp, drops: state.recentDrops.length, folded: 0, alerted: false };
-  }
-  // a recovery by Vesper's status left the last episode open only in name: a new drop is a new outage
+  noteDrop(state, atMs, notice.timestamp, settings);
   state.episode = {
     number: ++state.episodes,
     since: notice.timestamp,
@@ -196,6 +207,22 @@ function apply(
     restartAttempts: 0,
   };
   return true;
+}
+
+/** A drop (connected → disconnected, or one that arrived late) for flapping: its spell opens at the threshold. */
+function noteDrop(
+  state: SessionWatchdogState,
+  atMs: number,
+  timestamp: string,
+  settings: SessionWatchdogSettings,
+) {
+  state.recentDrops.push(atMs);
+  const windowStart = Math.max(...state.recentDrops) - settings.flapWindowSeconds * 1000;
+  state.recentDrops = state.recentDrops.filter((t) => t > windowStart).slice(-settings.flapDisconnects);
+  if (state.flapping) state.flapping.drops++;
+  else if (state.recentDrops.length >= settings.flapDisconnects) {
+    state.flapping = { since: timestamp, drops: state.recentDrops.length, folded: 0, alerted: false };
+  }
 }
 
 /** When the episode's next step is due (ms): the grace's end, then restarts, checks, escalation, reminders. */
@@ -220,19 +247,33 @@ async function step(
   episode: SessionEpisode,
   now: number,
 ): Promise<void> {
+  // every await below may let events in: a step whose outage ended meanwhile stops there
+  const over = () => state.episode !== episode;
   if (!episode.downAlertedAt && !episode.folded) {
-    // the grace is over: Vesper's own status first (our webhooks may have lost the connect)
-    if ((await check(sessionId, episode)) === 'connected') return recoverByStatus(sessionId, state, episode);
-    if (state.status === 'connected') return; // a connect arrived during the check
+    // the grace is over. The session's record in Redis may hold a later connect than this watchdog knows (a late
+    // disconnect that started a new watchdog after the last one completed); then Vesper's own status
+    const record = await latestSessionRecord({ sessionId }).catch(() => undefined);
+    if (over()) return;
+    if (record?.status === 'connected') {
+      apply(
+        state,
+        { eventKey: record.eventKey, type: 'session.connected', timestamp: record.timestamp },
+        settings,
+        'session-record',
+      );
+      if (over()) return;
+    }
+    if ((await check(sessionId, episode)) === 'connected') return recoverByStatus(state, episode);
+    if (over()) return;
     if (state.flapping) {
       episode.folded = true;
       state.flapping.folded++;
     } else {
+      episode.downAlertedAt = new Date(now).toISOString();
       await alert(sessionId, state, 'down', {
-        text: `WhatsApp session ${sessionId} is down since ${episode.since} (${episode.reason || 'no reason given'}); Vesper says ${statusText(episode)}. Messages stop arriving until it reconnects; restarting it through Vesper's API.`,
+        text: `WhatsApp session ${sessionId} is down since ${episode.since} (${episode.reason || 'no reason given'}); Vesper says ${statusText(episode)}. Messages stop arriving until it reconnects.`,
         episode,
       });
-      episode.downAlertedAt = new Date(now).toISOString();
     }
     state.outages++;
     episode.nextRestartAtMs = now;
@@ -240,8 +281,8 @@ async function step(
   }
   if (episode.nextCheckAtMs !== undefined && episode.nextCheckAtMs <= now) {
     episode.nextCheckAtMs = undefined;
-    if ((await check(sessionId, episode)) === 'connected') return recoverByStatus(sessionId, state, episode);
-    if (state.status === 'connected') return;
+    if ((await check(sessionId, episode)) === 'connected') return recoverByStatus(state, episode);
+    if (over()) return;
     const interval = restartInterval(settings, episode.restartAttempts);
     if (canRestart(settings, episode)) {
       episode.nextRestartAtMs = Date.parse(episode.lastRestart?.at ?? new Date(now).toISOString()) + interval;
@@ -253,6 +294,7 @@ async function step(
   if (episode.nextRestartAtMs !== undefined && episode.nextRestartAtMs <= now) {
     episode.nextRestartAtMs = undefined;
     if (canRestart(settings, episode)) await restart(sessionId, state, episode);
+    if (over()) return;
     episode.nextCheckAtMs = Date.now() + settings.statusCheckDelaySeconds * 1000;
     return;
   }
@@ -286,24 +328,30 @@ function restartInterval(settings: SessionWatchdogSettings, attempts: number): n
 }
 
 async function restart(sessionId: string, state: SessionWatchdogState, episode: SessionEpisode) {
-  episode.restartAttempts++;
-  state.restartAttempts++;
   const at = new Date().toISOString();
+  const attempt = episode.restartAttempts + 1;
   const { workflowId, firstExecutionRunId } = workflowInfo();
   let outcome: 'requested' | 'refused' | 'failed' = 'requested';
   let detail = 'requested';
   try {
     const result = await restartSession({
       sessionId,
-      idempotencyKey: `${workflowId}:${firstExecutionRunId}:${episode.number}:${episode.restartAttempts}`,
+      idempotencyKey: `${workflowId}:${firstExecutionRunId}:${episode.number}:${attempt}`,
     });
+    if (result.outcome === 'no-api-key') {
+      // nothing was asked of Vesper: no attempt, and none to come
+      episode.restartRefused = 'no VESPER_API_KEY';
+      return;
+    }
     detail = result.outcome;
   } catch (err) {
     detail = `failed: ${failureMessage(err)}`;
     outcome = failureType(err) === FAILURE_TYPES.vesperRejected ? 'refused' : 'failed';
     if (outcome === 'refused') episode.restartRefused = failureMessage(err);
-    log.warn('session restart failed', { sessionId, attempt: episode.restartAttempts, error: detail });
+    log.warn('session restart failed', { sessionId, attempt, error: detail });
   }
+  episode.restartAttempts = attempt;
+  state.restartAttempts++;
   episode.lastRestart = { at, outcome: detail };
   metrics.sessionRestartAttempted({ outcome });
 }
@@ -320,22 +368,22 @@ async function check(sessionId: string, episode: SessionEpisode): Promise<string
   return episode.lastCheck.outcome;
 }
 
-async function recoverByStatus(sessionId: string, state: SessionWatchdogState, episode: SessionEpisode) {
+/** Vesper says the session is connected: the outage is over, whatever our webhooks said (the loop closes it). */
+function recoverByStatus(state: SessionWatchdogState, episode: SessionEpisode): void {
   state.status = 'connected';
   state.lastChangeAtMs = Date.now();
-  await closeEpisode(sessionId, state, episode, 'vesper-status');
+  state.ended.push({ ...episode, upAt: new Date().toISOString(), by: 'vesper-status' });
+  state.episode = undefined;
 }
 
 /** The outage is over: one "recovered" alert if its down alert went out, else a counted blip. */
 async function closeEpisode(
   sessionId: string,
   state: SessionWatchdogState,
-  episode: SessionEpisode,
-  by: 'webhook' | 'vesper-status',
+  episode: EndedEpisode,
 ): Promise<void> {
-  state.episode = undefined;
-  const upAt =
-    by === 'webhook' && state.latest?.type === 'session.connected' ? state.latest.atMs : Date.now();
+  const { by } = episode;
+  const upAt = Number.isFinite(Date.parse(episode.upAt)) ? Date.parse(episode.upAt) : Date.now();
   const downSeconds = Math.max(0, Math.round((upAt - Date.parse(episode.since)) / 1000));
   // a folded outage that lasted to its escalation was alerted too: its end is news
   const alerted = episode.downAlertedAt !== undefined || episode.escalatedAt !== undefined;
@@ -344,13 +392,17 @@ async function closeEpisode(
   metrics.sessionRecovered({ downSeconds, alerted });
   if (!alerted) return;
   await alert(sessionId, state, 'recovered', {
-    text: `Recovered: WhatsApp session ${sessionId} is connected again after ${duration(downSeconds)} (down since ${episode.since}; ${restartText(episode)}; seen by ${by === 'webhook' ? 'its session.connected event' : "Vesper's status"}).`,
+    text: `Recovered: WhatsApp session ${sessionId} is connected again after ${duration(downSeconds)} (down since ${episode.since}; ${restartText(episode)}; seen by ${RECOVERY_SOURCE[by]}).`,
     episode,
   });
 }
 
 /** The flapping alert, once per flapping spell (apply() opens it when the recent drops reach the threshold). */
-async function noteFlapping(sessionId: string, settings: SessionWatchdogSettings, state: SessionWatchdogState) {
+async function noteFlapping(
+  sessionId: string,
+  settings: SessionWatchdogSettings,
+  state: SessionWatchdogState,
+) {
   const flapping = state.flapping;
   if (!flapping || flapping.alerted) return;
   flapping.alerted = true;

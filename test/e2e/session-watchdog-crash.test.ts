@@ -86,7 +86,6 @@ describe('session watchdog across worker crashes', () => {
     // inside the grace: the timer fires while no worker runs, and once when one is back
     await entry.worker.kill('SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 4000));
-    expect(kindsFor(session)).toEqual([]);
     await restartWorker(entry);
     await until('the down alert', () => kindsFor(session).includes('session.down'), 30_000);
 

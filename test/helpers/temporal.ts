@@ -39,9 +39,9 @@ export type TestActivityConfig = ActivityDeps['config'];
  * flapping window long enough that a test's own drops are not flapping unless it means them to be.
  */
 export const TEST_SESSION_WATCHDOG: TestActivityConfig['sessionWatchdog'] = {
-  graceSeconds: 2,
-  escalateAfterSeconds: 8,
-  reminderSeconds: 6,
+  graceSeconds: 3,
+  escalateAfterSeconds: 10,
+  reminderSeconds: 8,
   restartIntervalSeconds: 1,
   restartMaxIntervalSeconds: 4,
   restartMaxAttempts: 3,

@@ -176,6 +176,22 @@ describe('session watchdog', () => {
     expect(alertsOf(p, session)).toEqual([]);
   });
 
+  it('a late disconnect after the watchdog completed starts a new one, which the session record in Redis ends', async () => {
+    const session = uniqueId('late');
+    const base = secondStamp();
+    await send(p, sessionEvent('connected', session, base, 10));
+    await p.watchdog(session).result();
+    // the drop from before that connect arrives now (a redelivery, a resubmission): Vesper's status says nothing
+    // useful (the stand-in's default answer), but Redis holds the later connect
+    await send(p, sessionEvent('disconnected', session, base, 0, { reason: 'phone_offline' }));
+    const state = await p.watchdog(session).result();
+    expect(state).toMatchObject({ blips: 1, alertsSent: 0, lastRecovery: { by: 'session-record' } });
+    expect(alertsOf(p, session)).toEqual([]);
+    expect(p.vesper.requests.filter((r) => r.path.endsWith('/restart') && r.path.includes(session))).toEqual(
+      [],
+    );
+  });
+
   it('a session that flaps sends one flapping alert, not one per drop, then one when it is stable', async () => {
     const session = uniqueId('flap');
     const base = secondStamp();
@@ -186,14 +202,25 @@ describe('session watchdog', () => {
     }
     const state = await p.watchdog(session).result();
     expect(kinds(p, session)).toEqual(['session.flapping', 'session.stable']);
-    expect(alertsOf(p, session)[0]?.text).toMatch(/is flapping: 3 drops within/);
+    // three drops or more: the notices of the third and fourth may arrive in one workflow task
+    expect(alertsOf(p, session)[0]?.text).toMatch(/is flapping: [3-5] drops within/);
     expect(state).toMatchObject({ episodes: drops, blips: drops });
     expect(state.flapping).toBeUndefined();
   });
 });
 
 describe('npm run sessions', () => {
+  let slow: Pipeline;
+  beforeAll(async () => {
+    // no escalation and no completion while the CLI (npm and tsx starting) runs
+    slow = await startPipeline(() => ({
+      sessionWatchdog: { ...TEST_SESSION_WATCHDOG, escalateAfterSeconds: 300, flapWindowSeconds: 300 },
+    }));
+  });
+  afterAll(() => slow?.close());
+
   it('lists the down sessions first and shows one with its outage, restarts and Redis record', async () => {
+    const p = slow;
     const down = uniqueId('zz-down-ğ');
     const up = uniqueId('aa-up');
     vesperStatus(p, down, () => 'disconnected');
@@ -223,7 +250,7 @@ describe('npm run sessions', () => {
     expect(none.code).toBe(1);
     expect(none.stdout).toContain('(none)');
     await send(p, sessionEvent('connected', down, Date.now(), 0));
-    await p.watchdog(down).result();
+    await until('the recovery alert', () => kinds(p, down).includes('session.recovered'), 10_000);
   });
 });
 
