@@ -52,7 +52,7 @@ export function formatTable(r: ChaosResult): string {
     ],
     [
       'sessions',
-      `${r.sessions.downAlerted} of ${r.sessions.staysDown} that stay down alerted down once, ${r.sessions.restarted} restarted through Vesper; ${r.sessions.flappingAlerted} of ${r.sessions.flapping} flapping alerted once; ${r.sessions.extra} session alerts too many${r.sessions.examples.length ? ` (${r.sessions.examples.join('; ')})` : ''}`,
+      `${r.sessions.downAlerted} of ${r.sessions.staysDown} that stay down alerted down once, ${r.sessions.escalated} escalated once, ${r.sessions.restarted} restarted through Vesper; ${r.sessions.flappingAlerted} of ${r.sessions.flapping} flapping alerted once; ${r.sessions.extra} session alerts too many${r.sessions.examples.length ? ` (${r.sessions.examples.join('; ')})` : ''}`,
     ],
     ['final statuses', `${n(r.statuses.messagesChecked)} messages checked, ${r.statuses.wrong} wrong`],
     [

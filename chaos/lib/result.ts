@@ -202,6 +202,10 @@ function problemsOf(r: ChaosResult): string[] {
     `${ss.staysDown - ss.downAlerted} of ${ss.staysDown} sessions that stay down not alerted down exactly once`,
   );
   expect(
+    ss.escalated === ss.staysDown,
+    `${ss.staysDown - ss.escalated} of ${ss.staysDown} sessions that stay down not escalated exactly once`,
+  );
+  expect(
     ss.restarted === ss.staysDown,
     `${ss.staysDown - ss.restarted} of ${ss.staysDown} sessions that stay down never restarted through Vesper`,
   );

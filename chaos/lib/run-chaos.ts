@@ -27,8 +27,8 @@ import type { ChaosTarget } from './target';
 /** Every 7th received message is from a group, every 11th our own: the auto-reply rules must skip them. */
 const MIX = { groupEvery: 7, ownEvery: 11 };
 const SENDER_MAX_ATTEMPTS = 100;
-/** After the drain: the last drops' grace (CHAOS_SESSION_ENV) and their first restart, with room for a fault. */
-const SESSION_ALERTS_WAIT_MS = 60_000;
+/** After the drain: the last drops' escalation (30 s after them, CHAOS_SESSION_ENV), with room for a fault. */
+const SESSION_ALERTS_WAIT_MS = 90_000;
 
 export async function runChaos(
   options: ChaosOptions,

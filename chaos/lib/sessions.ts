@@ -2,7 +2,7 @@
  * The session watchdogs under chaos. The load's session events each name a session of their own: a disconnect is a
  * session that stays down, a connect one that never dropped. One more session flaps: five drops, each followed by
  * a connect, inside a second. What must reach the alert stand-in, from the events alone: every session that stays
- * down alerted down exactly once (and escalated at most once), with restarts reaching the Vesper stand-in; the
+ * down alerted down exactly once and escalated exactly once, with restarts reaching the Vesper stand-in; the
  * flapping session alerted flapping exactly once and never down; no other session alerted at all.
  */
 import { createHmac } from 'node:crypto';
@@ -25,8 +25,8 @@ export const CHAOS_SESSION_ENV = {
 };
 
 const FLAP_DROPS = 5;
-/** Where in the load the flapping session's events go: early, so its spell is over before the checks. */
-const FLAP_AT = 20;
+/** Where in the load the flapping session's events go: first, before any fault is planned (from 5 % on). */
+const FLAP_AT = 2;
 
 /** The load with the flapping session's events inserted (stamped from the slot they take, 50 ms apart). */
 export function withFlappingSession(events: BenchEvent[], secret: string, prefix: string): BenchEvent[] {
@@ -83,6 +83,7 @@ export interface SessionFindings {
   staysDown: number;
   /** Sessions that stay down with exactly one down alert, and with a restart request at Vesper. */
   downAlerted: number;
+  escalated: number;
   restarted: number;
   flapping: number;
   flappingAlerted: number;
@@ -95,7 +96,10 @@ interface SessionAlert {
   fields?: Record<string, string>;
 }
 
-/** Waits (up to `timeoutMs`) for every expected session alert and restart, then counts. */
+/** After the expected alerts are in, how long a second one (or one from a quiet session) is still looked for. */
+const SETTLE_MS = 5000;
+
+/** Waits (up to `timeoutMs`) for every expected session alert and restart, watches a little longer, then counts. */
 export async function checkSessions(
   vesper: StandIn,
   alerts: StandIn,
@@ -103,17 +107,16 @@ export async function checkSessions(
   timeoutMs: number,
 ): Promise<SessionFindings> {
   const deadline = Date.now() + timeoutMs;
-  let findings = findSessions(vesper, alerts, expected);
-  while (
-    (findings.downAlerted < findings.staysDown ||
-      findings.restarted < findings.staysDown ||
-      findings.flappingAlerted < findings.flapping) &&
-    Date.now() < deadline
-  ) {
+  const complete = (f: SessionFindings) =>
+    f.downAlerted === f.staysDown &&
+    f.escalated === f.staysDown &&
+    f.restarted === f.staysDown &&
+    f.flappingAlerted === f.flapping;
+  while (!complete(findSessions(vesper, alerts, expected)) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    findings = findSessions(vesper, alerts, expected);
   }
-  return findings;
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  return findSessions(vesper, alerts, expected);
 }
 
 function findSessions(vesper: StandIn, alerts: StandIn, expected: SessionExpectations): SessionFindings {
@@ -150,6 +153,7 @@ function findSessions(vesper: StandIn, alerts: StandIn, expected: SessionExpecta
   return {
     staysDown: expected.staysDown.size,
     downAlerted: [...expected.staysDown].filter((s) => of(s, 'down') === 1).length,
+    escalated: [...expected.staysDown].filter((s) => of(s, 'escalated') === 1).length,
     restarted: [...expected.staysDown].filter((s) => restarted.has(s)).length,
     flapping: expected.flapping.size,
     flappingAlerted: [...expected.flapping].filter((s) => of(s, 'flapping') === 1).length,
