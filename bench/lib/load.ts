@@ -98,16 +98,21 @@ export function makeEvents(
         },
       };
     }
-    const body = JSON.stringify(event);
-    events.push({
-      event,
-      body,
-      signature: createHmac('sha256', secret).update(body).digest('hex'),
-      eventKey: eventKeyOf(event, body),
-      redelivery: false,
-    });
+    events.push(signedEvent(event, secret));
   }
   return events;
+}
+
+/** An event as Vesper sends it: its body, signed with `secret`, and its key. */
+export function signedEvent(event: VesperEvent, secret: string): BenchEvent {
+  const body = JSON.stringify(event);
+  return {
+    event,
+    body,
+    signature: createHmac('sha256', secret).update(body).digest('hex'),
+    eventKey: eventKeyOf(event, body),
+    redelivery: false,
+  };
 }
 
 export interface AckResult {

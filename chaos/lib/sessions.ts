@@ -5,9 +5,7 @@
  * down alerted down exactly once and escalated exactly once, with restarts reaching the Vesper stand-in; the
  * flapping session alerted flapping exactly once and never down; no other session alerted at all.
  */
-import { createHmac } from 'node:crypto';
-import type { BenchEvent } from '../../bench/lib/load';
-import { eventKeyOf } from '../../src/api/event-key';
+import { signedEvent, type BenchEvent } from '../../bench/lib/load';
 import type { VesperEvent } from '../../src/workflows/contracts';
 import type { StandIn } from '../../support/stand-in';
 
@@ -41,14 +39,7 @@ export function withFlappingSession(events: BenchEvent[], secret: string, prefix
       timestamp: new Date(start + i * 50).toISOString(),
       data: { sessionId, ...(i % 2 === 0 && { reason: 'connection_lost' }) },
     };
-    const body = JSON.stringify(event);
-    flapping.push({
-      event,
-      body,
-      signature: createHmac('sha256', secret).update(body).digest('hex'),
-      eventKey: eventKeyOf(event, body),
-      redelivery: false,
-    });
+    flapping.push(signedEvent(event, secret));
   }
   const at = events.indexOf(slot);
   return [...events.slice(0, at), ...flapping, ...events.slice(at)];

@@ -11,6 +11,7 @@ import { parseMetrics, startEntryPoints, total, type EntryPoints } from '../help
 import { post } from '../helpers/receiver';
 import { signedHeaders } from '../helpers/signed-request';
 import { StandIn } from '../../support/stand-in';
+import { until } from '../helpers/wait';
 
 const NOW = nowStamp();
 
@@ -28,6 +29,9 @@ beforeAll(async () => {
     AUTO_REPLY_TEXT: 'Thanks!',
     AUTO_REPLY_COOLDOWN_SECONDS: '0',
     LOG_LEVEL: 'warn',
+    // the session's watchdog restarts it a second after its drop, after the scripted replies below are spent
+    SESSION_GRACE_SECONDS: '1',
+    SESSION_ESCALATE_AFTER_SECONDS: '600',
   });
   connection = await Connection.connect({ address: inject('temporalAddress') });
 });
@@ -46,6 +50,7 @@ describe('metrics after a test load', () => {
       const body = JSON.stringify(event);
       return post(url, body, signedHeaders(body, secret));
     };
+    vesper.route(`/sessions/${session}/status`, () => ({ status: 200, body: { status: 'disconnected' } }));
     // one reply refused for good (a dead letter), one retried after a 500
     vesper.replyNext({ status: 400, body: { error: 'refused' } }, { status: 500 });
     const events = [
@@ -109,5 +114,26 @@ describe('metrics after a test load', () => {
     // the Temporal SDK's own series, merged into the same endpoint
     expect([...worker.keys()].filter((k) => k.startsWith('temporal_')).length).toBeGreaterThan(5);
     expect(total(worker, 'temporal_workflow_completed')).toBeGreaterThan(0);
+
+    // the session watchdog's series: down (from Temporal's visibility), a restart, then the recovery
+    const workerMetrics = async () =>
+      parseMetrics(await (await fetch(`http://127.0.0.1:${entry.workerMetricsPort}/metrics`)).text());
+    await until('the session down and restarted', async () => {
+      const m = await workerMetrics();
+      return (
+        total(m, 'whatsapp_sessions_down') === 1 &&
+        total(m, 'whatsapp_session_restart_attempts_total', 'outcome="requested"') >= 1
+      );
+    });
+    expect(
+      (await send({ type: 'session.connected', timestamp: nowStamp(), data: { sessionId: session } })).status,
+    ).toBe(202);
+    await until('the recovery observed', async () => {
+      const m = await workerMetrics();
+      return (
+        total(m, 'whatsapp_session_recovery_seconds_count', 'alerted="true"') === 1 &&
+        total(m, 'whatsapp_sessions_down') === 0
+      );
+    });
   });
 });
