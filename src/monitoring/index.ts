@@ -13,6 +13,7 @@ import { TrendMonitor } from './trend-alerts';
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics';
 
 const { TaskQueueKind, TaskQueueType } = temporal.api.enums.v1;
+const SCRAPE_CALL_DEADLINE_MS = 2000;
 
 /** The running watchdogs of one task queue that believe their session down (also a Web UI filter, README). */
 export function sessionsDownQuery(taskQueue: string): string {
@@ -52,10 +53,13 @@ export function startWorkerMonitoring(deps: {
       return count === undefined || count === null ? undefined : Number(count);
     },
     async sessionsDown() {
-      const response = await connection.workflowService.countWorkflowExecutions({
-        namespace: config.temporal.namespace,
-        query: sessionsDownQuery(config.temporal.taskQueue),
-      });
+      // a scrape must not hang on a Temporal that does not answer: NaN after 2 s
+      const response = await connection.withDeadline(Date.now() + SCRAPE_CALL_DEADLINE_MS, () =>
+        connection.workflowService.countWorkflowExecutions({
+          namespace: config.temporal.namespace,
+          query: sessionsDownQuery(config.temporal.taskQueue),
+        }),
+      );
       return Number(response.count ?? 0);
     },
   });

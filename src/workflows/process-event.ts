@@ -156,10 +156,15 @@ function sessionNotice({ event, eventKey }: ProcessEventInput): SessionNoticeInp
       type: event.type === 'session.connected' ? 'session.connected' : 'session.disconnected',
       timestamp: event.timestamp,
       // Vesper's free text, repeated in every alert the watchdog sends: bounded
-      ...(typeof reason === 'string' && { reason: reason.slice(0, MAX_NOTICE_TEXT) }),
-      ...(typeof lastSeen === 'string' && { lastSeen: lastSeen.slice(0, MAX_NOTICE_TEXT) }),
+      ...(typeof reason === 'string' && { reason: bounded(reason) }),
+      ...(typeof lastSeen === 'string' && { lastSeen: bounded(lastSeen) }),
     },
   };
+}
+
+/** At most MAX_NOTICE_TEXT whole characters (an emoji is never cut in half). */
+function bounded(text: string): string {
+  return text.length <= MAX_NOTICE_TEXT ? text : Array.from(text).slice(0, MAX_NOTICE_TEXT).join('');
 }
 
 /** Before 0.5: one alert per disconnect, at once (runs recorded then replay it). */

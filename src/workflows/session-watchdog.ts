@@ -161,14 +161,7 @@ function apply(
 ): boolean {
   const atMs = Date.parse(notice.timestamp);
   const rank = notice.type === 'session.disconnected' ? 1 : 0;
-  const latest = state.latest;
-  const later =
-    Number.isFinite(atMs) &&
-    (!latest ||
-      atMs > latest.atMs ||
-      (atMs === latest.atMs &&
-        (rank > latest.rank || (rank === latest.rank && notice.eventKey > latest.eventKey))));
-  if (!later) {
+  if (!laterThanLatest(state, notice)) {
     state.stale++;
     // a drop that arrived late still happened: flapping counts it
     if (rank === 1 && Number.isFinite(atMs)) noteDrop(state, atMs, notice.timestamp, settings);
@@ -207,6 +200,16 @@ function apply(
     restartAttempts: 0,
   };
   return true;
+}
+
+/** Whether a notice comes after the latest one applied, in the order of apply(). */
+function laterThanLatest(state: SessionWatchdogState, notice: SessionNotice): boolean {
+  const atMs = Date.parse(notice.timestamp);
+  const rank = notice.type === 'session.disconnected' ? 1 : 0;
+  const latest = state.latest;
+  if (!Number.isFinite(atMs)) return false;
+  if (!latest || atMs !== latest.atMs) return !latest || atMs > latest.atMs;
+  return rank !== latest.rank ? rank > latest.rank : notice.eventKey > latest.eventKey;
 }
 
 /** A drop (connected → disconnected, or one that arrived late) for flapping: its spell opens at the threshold. */
@@ -254,13 +257,13 @@ async function step(
     // disconnect that started a new watchdog after the last one completed); then Vesper's own status
     const record = await latestSessionRecord({ sessionId }).catch(() => undefined);
     if (over()) return;
-    if (record?.status === 'connected') {
-      apply(
-        state,
-        { eventKey: record.eventKey, type: 'session.connected', timestamp: record.timestamp },
-        settings,
-        'session-record',
-      );
+    const recorded: SessionNotice | undefined = record && {
+      eventKey: record.eventKey,
+      type: 'session.connected',
+      timestamp: record.timestamp,
+    };
+    if (record?.status === 'connected' && recorded && laterThanLatest(state, recorded)) {
+      apply(state, recorded, settings, 'session-record');
       if (over()) return;
     }
     if ((await check(sessionId, episode)) === 'connected') return recoverByStatus(state, episode);
