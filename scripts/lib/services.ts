@@ -119,8 +119,33 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  // a database from an earlier version has the attributes of its day only: `--search-attribute` registers them when
+  // the database is created, so those added since (e.g. SessionStatus, 0.5) are registered here
+  if (options.dbFile) await registerMissingSearchAttributes(options.binary, address, namespace);
   if (options.uiPort) await waitForPort(options.uiPort);
   return { process: server, address };
+}
+
+async function registerMissingSearchAttributes(binary: string, address: string, namespace: string) {
+  const listed = await run(binary, [
+    'operator',
+    'search-attribute',
+    'list',
+    '-n',
+    namespace,
+    '--address',
+    address,
+  ]);
+  if (listed.code !== 0) throw new Error(`listing search attributes failed: ${lastLine(listed)}`);
+  for (const key of Object.values(SEARCH_ATTRIBUTES)) {
+    if (new RegExp(`\\b${key.name}\\b`).test(listed.stdout)) continue;
+    const created = await run(binary, [
+      ...['operator', 'search-attribute', 'create', '--name', key.name],
+      ...['--type', CLI_SEARCH_ATTRIBUTE_TYPES[key.type], '-n', namespace, '--address', address],
+    ]);
+    if (created.code !== 0)
+      throw new Error(`registering search attribute ${key.name} failed: ${lastLine(created)}`);
+  }
 }
 
 /** The dev server has no retention flag; the namespace is updated once it is up (idempotent). */
