@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { deliverAlert } from '../activities/alerts';
 import { bestEffort } from '../activities/best-effort';
 import { redisKeys } from '../redis-keys';
-import { SESSION_WATCHDOG_WORKFLOW } from '../workflows/contracts';
+import { sessionWatchdogsQuery } from '../workflows/contracts';
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../logger';
 import { startMetricsServer } from './metrics-server';
@@ -14,11 +14,6 @@ import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics';
 
 const { TaskQueueKind, TaskQueueType } = temporal.api.enums.v1;
 const SCRAPE_CALL_DEADLINE_MS = 2000;
-
-/** The running watchdogs of one task queue that believe their session down (also a Web UI filter, README). */
-export function sessionsDownQuery(taskQueue: string): string {
-  return `WorkflowType="${SESSION_WATCHDOG_WORKFLOW}" AND ExecutionStatus="Running" AND SessionStatus="disconnected" AND TaskQueue="${taskQueue.replace(/["\\]/g, '\\$&')}"`;
-}
 
 export interface WorkerMonitoring {
   metrics: WorkerMetrics;
@@ -57,7 +52,7 @@ export function startWorkerMonitoring(deps: {
       const response = await connection.withDeadline(Date.now() + SCRAPE_CALL_DEADLINE_MS, () =>
         connection.workflowService.countWorkflowExecutions({
           namespace: config.temporal.namespace,
-          query: sessionsDownQuery(config.temporal.taskQueue),
+          query: sessionWatchdogsQuery(config.temporal.taskQueue, { down: true }),
         }),
       );
       return Number(response.count ?? 0);

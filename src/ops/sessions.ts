@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { redisKeys } from '../redis-keys';
 import {
-  SESSION_WATCHDOG_WORKFLOW,
+  sessionWatchdogsQuery,
   sessionStateQuery,
   sessionWatchdogId,
   type SessionView,
@@ -38,8 +38,7 @@ runCommand(async (ctx) => {
 /** Running watchdogs (`--all`: their closed runs too, newest first, without state) of this task queue. */
 async function list(ctx: OpsContext): Promise<number> {
   const { taskQueue } = ctx.config.temporal;
-  const running = flags.all ? '' : ' AND ExecutionStatus="Running"';
-  const query = `WorkflowType="${SESSION_WATCHDOG_WORKFLOW}" AND TaskQueue="${taskQueue.replace(/["\\]/g, '\\$&')}"${running}`;
+  const query = sessionWatchdogsQuery(taskQueue, { running: !flags.all });
   type Other = { workflowId: string; status: string };
   const views: Array<SessionView | Other> = [];
   for await (const execution of ctx.client.workflow.list({ query })) {

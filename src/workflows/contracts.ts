@@ -4,6 +4,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineSignal, type Sinks } from '@temporalio/workflow';
 import { eventTypeSpec, UNKNOWN_TYPE_SPEC, type VesperEvent } from './event-types';
+import { SESSION_WATCHDOG_WORKFLOW } from './session-contracts';
 
 export const DEFAULT_TASK_QUEUE = 'whatsapp-webhooks';
 
@@ -128,6 +129,23 @@ export function deadLetterGroupId(taskQueue: string, step: string, errorType: st
 /** One session watchdog per task queue (one deployment) and session; the Web UI lists them by type and SessionId. */
 export function sessionWatchdogId(taskQueue: string, sessionId: string): string {
   return ['session-watchdog', taskQueue, sessionId].map(encodeKeyPart).join(':');
+}
+
+/**
+ * The visibility query for the session watchdogs of one task queue: running ones by default, and only those that
+ * believe their session down with `down` (the Web UI filter, the sessions-down gauge, `npm run sessions`).
+ */
+export function sessionWatchdogsQuery(
+  taskQueue: string,
+  { running = true, down = false }: { running?: boolean; down?: boolean } = {},
+): string {
+  const quoted = taskQueue.replace(/["\\]/g, '\\$&');
+  return [
+    `WorkflowType="${SESSION_WATCHDOG_WORKFLOW}"`,
+    `TaskQueue="${quoted}"`,
+    ...(running ? ['ExecutionStatus="Running"'] : []),
+    ...(down ? ['SessionStatus="disconnected"'] : []),
+  ].join(' AND ');
 }
 
 export * from './session-contracts';

@@ -65,6 +65,12 @@ export function asActivityFailure(err: unknown, activityType: string): ActivityF
   return new ActivityFailure('Local activity failed', activityType, undefined, retryState, undefined, cause);
 }
 
+/** The ApplicationFailure type of an activity's failure (or of the failure itself), if it has one. */
+export function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
 function isCancellation(err: unknown): boolean {
   return (
     err instanceof CancelledFailure ||

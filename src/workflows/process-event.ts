@@ -22,6 +22,7 @@ import {
   type ProcessingSinks,
 } from './contracts';
 import { alertTeam, notifySessionWatchdog, sendAutoReply } from './effect-steps';
+import { failureType } from './local-first';
 import { PATCHES } from './patches';
 import { RETRY_POLICIES } from './retry-policies';
 import {
@@ -239,11 +240,6 @@ async function deadLetter(input: ProcessEventInput, failure: ActivityFailure): P
 
 function finished({ event, receivedAt }: ProcessEventInput, outcome: 'completed' | 'dead-lettered') {
   return { type: event.type, eventTimestamp: event.timestamp, receivedAt, outcome };
-}
-
-function failureType(err: unknown): string | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 /** Activities put `{ attempt }` in their failure details (see activities/failures.ts). */

@@ -1,6 +1,5 @@
 import {
   ActivityFailure,
-  ApplicationFailure,
   condition,
   continueAsNew,
   log,
@@ -12,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { AlertActivities, SessionApiActivities, StorageActivities } from '../activities';
 import { FAILURE_TYPES, SEARCH_ATTRIBUTES, type ProcessingSinks } from './contracts';
+import { failureType } from './local-first';
 import { RETRY_POLICIES } from './retry-policies';
 import {
   sessionEventSignal,
@@ -462,11 +462,6 @@ function duration(seconds: number): string {
   if (seconds < 120) return `${seconds} s`;
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
-}
-
-function failureType(err: unknown): string | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 function failureMessage(err: unknown): string {
