@@ -36,13 +36,13 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
   const cluster = await startCluster({ log, echo: true, signal: starting.signal });
   state.cluster = cluster;
-  for (const [label, proc] of [...cluster.processes, ['postgresql', cluster.postgres.process] as const]) {
-    void proc.exited.then((code) => {
-      if (stopping) return;
-      log(`${label} exited with code ${String(code)}; stopping the cluster`);
-      void stop(1);
-    });
-  }
+  // the compose file's restart policies start a process that exits again (the cluster logs it); one it leaves down
+  // (`restart: 'no'`) stops the whole run rather than leave half a topology
+  cluster.onUnplannedExit((exit) => {
+    if (stopping || exit.restartInMs !== undefined) return;
+    log(`${exit.label} exited with code ${String(exit.code)}; stopping the cluster`);
+    void stop(1);
+  });
   const { binaries } = cluster;
   log(
     binaries.builtMs > 0

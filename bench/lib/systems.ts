@@ -172,7 +172,6 @@ export function benchSystems(setup: SystemsSetup): System[] {
           (p) => `http://127.0.0.1:${p}/metrics`,
         );
         return {
-          postgresql: running.postgres.process.child.pid ?? 0,
           ...Object.fromEntries(
             [...running.processes]
               .filter(([label]) => label !== 'temporal-ui') // idle here, and a browser's cost, not an event's

@@ -9,6 +9,8 @@ import { chmodSync } from 'node:fs';
 import type { ManagedProcess } from '../../scripts/lib/managed-process';
 import { waitForPort } from '../../scripts/lib/managed-process';
 import { clusterPorts, startCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import { ensureTctl } from '../../scripts/lib/provision';
+import { run } from '../../scripts/lib/run';
 import { StandIn } from '../../support/stand-in';
 import type { ProcessFaultKind } from './faults';
 import { sleep } from './rng';
@@ -23,6 +25,7 @@ import {
 } from './target';
 
 const WORKER_READY_TIMEOUT_MS = 180_000;
+const HISTORY_BACK_TIMEOUT_MS = 120_000;
 
 export interface ClusterTargetOptions {
   dataDir: string;
@@ -33,8 +36,6 @@ export interface ClusterTargetOptions {
 export class ClusterChaosTarget implements ChaosTarget {
   readonly unplannedExits: UnplannedExit[] = [];
   workerStarts = 2;
-  private readonly planned = new WeakSet<ManagedProcess>();
-  private stopping = false;
   private workerToKill = 1;
   private readonly killedAnswers: ReceiverAnswers = { accepted: 0, duplicate: 0 };
 
@@ -44,8 +45,15 @@ export class ClusterChaosTarget implements ChaosTarget {
     readonly alerts: StandIn,
     private readonly cluster: RunningCluster,
     readonly webhookSecret: string,
+    private readonly tctl: string,
   ) {
-    for (const proc of [...cluster.processes.values(), cluster.postgres.process]) this.watch(proc);
+    // an exit nobody asked for is recorded and reported; the compose file's restart policy brings the process back,
+    // as in production (a Temporal role that finds PostgreSQL restarting as it starts exits, and is started again)
+    cluster.onUnplannedExit((exit) => {
+      const restarted = exit.restartInMs !== undefined;
+      recordUnplannedExit(this.unplannedExits, { ...exit, restarted }, options.log);
+      if (exit.label.startsWith('worker-') && restarted) this.workerStarts++;
+    });
   }
 
   static async start(options: ClusterTargetOptions): Promise<ClusterChaosTarget> {
@@ -54,6 +62,7 @@ export class ClusterChaosTarget implements ChaosTarget {
     const [vesper, alerts] = await Promise.all([StandIn.start(), StandIn.start()]);
     const webhookSecret = randomBytes(24).toString('hex');
     try {
+      const tctl = await ensureTctl(options.log);
       const cluster = await startCluster({
         dataDir: options.dataDir,
         echo: false,
@@ -73,7 +82,7 @@ export class ClusterChaosTarget implements ChaosTarget {
           TEMPORAL_LOG_LEVEL: 'warn',
         },
       });
-      return new ClusterChaosTarget(options, vesper, alerts, cluster, webhookSecret);
+      return new ClusterChaosTarget(options, vesper, alerts, cluster, webhookSecret, tctl.path);
     } catch (err) {
       await Promise.all([vesper.close(), alerts.close()]);
       throw err;
@@ -128,17 +137,16 @@ export class ClusterChaosTarget implements ChaosTarget {
       }
       case 'history-kill': {
         const started = performance.now();
+        const killedAt = Date.now();
         await this.killAndRestart('temporal-history');
-        await waitForPort(7234, '127.0.0.1', 120_000);
-        return `SIGKILL the history role (its shards wait for the new process); up ${seconds(started)} s later`;
+        await this.historyMemberSince(killedAt);
+        return `SIGKILL the history role (its shards wait for the new process); a new one in the membership ${seconds(started)} s later`;
       }
       case 'postgres-restart': {
         const started = performance.now();
-        this.planned.add(this.cluster.postgres.process);
-        await this.cluster.postgres.process.stop();
+        await this.cluster.processes.get('postgresql')?.stop();
         await sleep(this.options.restartDelayMs);
-        await this.cluster.postgres.restart();
-        this.watch(this.cluster.postgres.process);
+        await this.cluster.start('postgresql');
         return `PostgreSQL fast shutdown and start on the same data; accepting connections ${seconds(started)} s later`;
       }
       default:
@@ -147,28 +155,47 @@ export class ClusterChaosTarget implements ChaosTarget {
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
     await this.cluster.stop();
     await Promise.all([this.vesper.close(), this.alerts.close()]);
+  }
+
+  /**
+   * Until a history process started after `since` is in the cluster's membership: a listening port is not enough,
+   * as the role still registers the system namespace first (and exits if PostgreSQL is away meanwhile).
+   */
+  private async historyMemberSince(since: number): Promise<void> {
+    const deadline = Date.now() + HISTORY_BACK_TIMEOUT_MS;
+    for (;;) {
+      const listed = await run(this.tctl, [
+        ...['--address', this.cluster.temporalAddress],
+        ...['admin', 'membership', 'list_db', '--role', 'history', '--heartbeated_within', '1m'],
+      ]);
+      if (listed.code === 0 && startedSince(listed.stdout, since)) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `no history process started since the kill joined the membership: ${listed.stderr.trim()}`,
+        );
+      }
+      await sleep(250);
+    }
   }
 
   private async killAndRestart(label: string): Promise<ManagedProcess> {
     const proc = this.cluster.processes.get(label);
     if (!proc) throw new Error(`no process ${label}`);
-    this.planned.add(proc);
     await proc.kill('SIGKILL');
     await sleep(this.options.restartDelayMs);
-    const next = await this.cluster.restart(label);
-    this.watch(next);
-    return next;
+    return this.cluster.start(label);
   }
+}
 
-  /** An exit nobody asked for is recorded (the run fails on it). */
-  private watch(proc: ManagedProcess): void {
-    void proc.exited.then((code) => {
-      if (this.stopping || this.planned.has(proc)) return;
-      recordUnplannedExit(this.unplannedExits, proc, code, this.options.log);
-    });
+/** Whether tctl's membership listing (JSON) has a member whose session started after `since` (epoch ms). */
+function startedSince(listing: string, since: number): boolean {
+  try {
+    const members = JSON.parse(listing) as Array<{ session_start_time?: string }>;
+    return members.some((m) => Date.parse(m.session_start_time ?? '') > since);
+  } catch {
+    return false;
   }
 }
 

@@ -32,7 +32,9 @@ export function formatTable(r: ChaosResult): string {
       'unplanned exits',
       r.unplannedExits.length === 0
         ? '0'
-        : r.unplannedExits.map((e) => `${e.process} (code ${e.code}) at ${e.at}`).join('; '),
+        : r.unplannedExits
+            .map((e) => `${e.process} (code ${e.code}) at ${e.at}${e.restarted ? ', started again' : ''}`)
+            .join('; '),
     ],
     [
       'events lost',

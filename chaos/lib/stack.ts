@@ -230,8 +230,13 @@ export class ChaosStack implements ChaosTarget {
   private watch(child: ManagedProcess): void {
     void child.exited.then(async (code) => {
       if (this.stopping || this.planned.has(child)) return;
-      recordUnplannedExit(this.unplannedExits, child, code, this.options.log);
-      if (child.label === 'worker' && child === this.worker) {
+      const restarted = child.label === 'worker' && child === this.worker;
+      recordUnplannedExit(
+        this.unplannedExits,
+        { label: child.label, code, lastOutput: child.recentOutput(), restarted },
+        this.options.log,
+      );
+      if (restarted) {
         await sleep(this.options.restartDelayMs);
         if (!this.stopping) await this.startWorker().catch((err: Error) => this.options.log(err.message));
       }

@@ -10,6 +10,8 @@ export interface UnplannedExit {
   code: number | null;
   at: string;
   lastOutput: string;
+  /** Started again by a supervisor (the compose file's restart policy, or the dev stack's worker restart). */
+  restarted: boolean;
 }
 
 export interface ReceiverAnswers {
@@ -30,20 +32,23 @@ export async function scrapeReceiverAnswers(adminOrigins: string[]): Promise<Rec
   return { accepted: sum('accepted'), duplicate: sum('duplicate') };
 }
 
-/** Records an exit nobody asked for (the run fails on any) and logs the process's last output. */
+/** Records an exit nobody asked for and logs the process's last output. */
 export function recordUnplannedExit(
   exits: UnplannedExit[],
-  proc: { label: string; recentOutput(): string },
-  code: number | null,
+  exit: { label: string; code: number | null; lastOutput: string; restarted: boolean },
   log: (line: string) => void,
 ): void {
   exits.push({
-    process: proc.label,
-    code,
+    process: exit.label,
+    code: exit.code,
     at: new Date().toISOString(),
-    lastOutput: proc.recentOutput().split('\n').slice(-5).join('\n'),
+    lastOutput: exit.lastOutput.split('\n').slice(-5).join('\n'),
+    restarted: exit.restarted,
   });
-  log(`UNPLANNED exit of ${proc.label} (code ${String(code)}); last output:\n${proc.recentOutput()}`);
+  log(
+    `UNPLANNED exit of ${exit.label} (code ${String(exit.code)})${exit.restarted ? ', started again' : ''}; ` +
+      `last output:\n${exit.lastOutput}`,
+  );
 }
 
 export interface ChaosTarget {

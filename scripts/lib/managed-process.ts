@@ -39,6 +39,7 @@ export class ManagedProcess {
   private readonly tail: string[] = [];
   private readonly stopSignal: NodeJS.Signals;
   private readonly stopGraceMs: number;
+  private stopAsked = false;
 
   constructor(
     readonly label: string,
@@ -85,6 +86,11 @@ export class ManagedProcess {
     await Promise.race([waitForPort(port, '127.0.0.1', timeoutMs), exited]);
   }
 
+  /** stop() or kill() was called: the exit was asked for (a supervisor leaves it be). */
+  get stopRequested(): boolean {
+    return this.stopAsked;
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -95,6 +101,7 @@ export class ManagedProcess {
 
   /** The stop signal (SIGTERM) to the whole group, SIGKILL after `graceMs`; resolves once the process is gone. */
   async stop(graceMs = this.stopGraceMs): Promise<void> {
+    this.stopAsked = true;
     if (!this.running || this.child.pid === undefined) return;
     this.signalGroup(this.stopSignal);
     const timer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
@@ -105,6 +112,7 @@ export class ManagedProcess {
 
   /** A crash, not a stop: `signal` (SIGKILL by default) to the whole group at once; resolves once it is gone. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    this.stopAsked = true;
     if (!this.running || this.child.pid === undefined) return;
     this.signalGroup(signal);
     await this.exited;

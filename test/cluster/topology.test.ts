@@ -2,7 +2,8 @@
  * The production topology (`npm run cluster`: Temporal's four roles on PostgreSQL, nginx in front of two
  * receivers, two workers, the Web UI server), end to end through nginx as Vesper reaches it: an event completes
  * with its effects once, copies of it sent at once start one workflow, and a dead letter shows in the Web UI's
- * `DeadLettered=true` filter and is redriven with the README runbook's `temporal` and `tctl` commands.
+ * `DeadLettered=true` filter and is redriven with the README runbook's `temporal` and `tctl` commands; the history
+ * role crashing while PostgreSQL is away comes back by the compose file's restart policy.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import type { UnplannedExit } from '../../scripts/lib/cluster/supervisor';
 import { PROJECT_ROOT } from '../../scripts/lib/paths';
 import { ensureTctl } from '../../scripts/lib/provision';
 import { run } from '../../scripts/lib/run';
@@ -188,4 +190,43 @@ describe('the production topology, through nginx', () => {
       expect(await redis.hget(redisKeys.deadLetter(id), 'status'), id).toBe('resolved');
     }
   });
+
+  it("brings back the history role that crashes while PostgreSQL is away, by the compose file's restart policy", async () => {
+    const exits: UnplannedExit[] = [];
+    const unsubscribe = cluster.onUnplannedExit((exit) => exits.push(exit));
+    const historyExits = () => exits.filter((e) => e.label === 'temporal-history');
+    try {
+      await cluster.processes.get('postgresql')?.stop();
+      // a crash from outside (the OOM killer, say), not a stop of ours
+      process.kill(cluster.processes.get('temporal-history')?.child.pid ?? 0, 'SIGKILL');
+      // started again and again while the database is away: each start fails and waits longer
+      await until(() => historyExits().length >= 3, 90_000);
+      await cluster.start('postgresql');
+
+      const session = uniqueId('s');
+      let answer = { status: 0, body: {} as { workflowId?: string } };
+      await until(async () => {
+        answer = await deliver(receivedMessage(session, 'M1'));
+        return answer.status === 202;
+      }, 120_000);
+      expect(await statusOf(answer.body.workflowId ?? '', 'COMPLETED', 120_000)).toBe('COMPLETED');
+    } finally {
+      unsubscribe();
+    }
+    const [killed, ...whileAway] = historyExits();
+    expect(killed?.code).toBe(128); // the SIGKILL
+    expect(whileAway.length).toBeGreaterThanOrEqual(2);
+    for (const exit of whileAway) expect(exit.code, exit.lastOutput).not.toBe(0);
+    const delays = historyExits().map((e) => e.restartInMs ?? 0);
+    expect(delays.slice(0, 3)).toEqual([100, 200, 400]);
+    expect(cluster.processes.get('temporal-history')?.running).toBe(true);
+  });
 });
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

@@ -7,11 +7,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../paths';
+import { RESTART_POLICIES, type RestartPolicy } from './supervisor';
 
 export const COMPOSE_FILE = path.join(PROJECT_ROOT, 'docker-compose.yml');
 
 interface ComposeService {
   image?: string;
+  restart?: string;
   environment?: Record<string, string | number | boolean | null> | string[];
 }
 
@@ -20,6 +22,8 @@ export interface ComposeFile {
   environment(service: string): Record<string, string>;
   /** The tag of a service's image, e.g. `1.29.7` for `temporalio/server:1.29.7`. */
   imageTag(service: string): string;
+  /** The service's `restart:` policy (compose's default is `no`). */
+  restartPolicy(service: string): RestartPolicy;
   serviceNames(): string[];
 }
 
@@ -80,6 +84,15 @@ export function readComposeFile(
           })
         : Object.entries(env).map(([key, value]) => [key, value === null ? '' : String(value)]);
       return Object.fromEntries(pairs);
+    },
+    restartPolicy(name) {
+      const policy = service(name).restart ?? 'no';
+      // on-failure:N (a retry cap) is not used by this file; refused rather than run as something else
+      if (!(RESTART_POLICIES as readonly string[]).includes(policy))
+        throw new Error(
+          `service ${name}: restart policy "${policy}" is not one of ${RESTART_POLICIES.join(', ')}`,
+        );
+      return policy as RestartPolicy;
     },
     imageTag(name) {
       const image = service(name).image ?? '';

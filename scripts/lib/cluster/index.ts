@@ -17,6 +17,7 @@ import { ensureClusterBinaries, type ClusterBinaries } from './binaries';
 import { readComposeFile, type ComposeFile } from './compose';
 import { ensureNginx, startNginx } from './nginx';
 import { ensurePostgres, startPostgres, type PostgresBinaries, type RunningPostgres } from './postgres';
+import { Supervisor, type UnplannedExit } from './supervisor';
 import { linkTool } from '../tools';
 
 type Log = (line: string) => void;
@@ -92,10 +93,20 @@ export interface RunningCluster {
   webhookSecret: string;
   namespace: string;
   binaries: ClusterBinaries;
-  /** Every process by label (postgresql, temporal-history, …, api-1, api-2, worker-1, worker-2, nginx). */
+  /**
+   * Every process by label, each its compose service's name (postgresql, temporal-history, …, api-1, api-2,
+   * worker-1, worker-2, nginx): the current one, as restarts replace them.
+   */
   processes: Map<string, ManagedProcess>;
   postgres: RunningPostgres;
+  /**
+   * Called for every exit nobody asked for. The compose file's `restart:` policy applies as in containers: the
+   * process is started again after Docker's delay (`restartInMs`), or, under `restart: 'no'`, left down.
+   */
+  onUnplannedExit(listener: (exit: UnplannedExit) => void): () => void;
   /** Starts a stopped or killed process again, with the same command and settings. */
+  start(label: string): Promise<ManagedProcess>;
+  /** Stops a process and starts it again. */
   restart(label: string): Promise<ManagedProcess>;
   /** Stops everything, in the reverse order of start. */
   stop(): Promise<void>;
@@ -149,8 +160,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   await checkPortsFree(ports);
 
   const processes = new Map<string, ManagedProcess>();
-  const starters = new Map<string, () => ManagedProcess>();
+  const supervisor = new Supervisor(processes, log);
   const order: string[] = [];
+  /** Runs `label` (its compose service's name) under that service's restart policy. */
+  const supervise = (label: string, start: () => Promise<ManagedProcess>, running?: ManagedProcess) => {
+    if (!order.includes(label)) order.push(label); // first: a `running` one is stopped with the rest
+    options.signal?.throwIfAborted();
+    return supervisor.add(label, compose.restartPolicy(label), start, running);
+  };
   const spawn = (
     label: string,
     command: string,
@@ -158,24 +175,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     processEnv: NodeJS.ProcessEnv,
     // the compose file's stop_grace_period where it sets one (workers finish their tasks, receivers their requests)
     stopGraceMs = label.startsWith('worker-') ? 60_000 : label.startsWith('api-') ? 30_000 : 10_000,
-  ) => {
-    options.signal?.throwIfAborted();
-    const start = () => {
-      const proc = new ManagedProcess(label, command, args, {
-        cwd: PROJECT_ROOT,
-        env: processEnv,
-        echo,
-        stopGraceMs,
-      });
-      processes.set(label, proc);
-      return proc;
-    };
-    starters.set(label, start);
-    if (!order.includes(label)) order.push(label);
-    return start();
-  };
+  ) =>
+    supervise(
+      label,
+      async () =>
+        new ManagedProcess(label, command, args, { cwd: PROJECT_ROOT, env: processEnv, echo, stopGraceMs }),
+    );
   let postgres: RunningPostgres | undefined;
   const stop = async () => {
+    supervisor.close();
     for (const label of [...order].reverse()) await processes.get(label)?.stop();
     await postgres?.stop();
   };
@@ -194,6 +202,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       echo,
       log,
     });
+    const pg = postgres;
+    await supervise(
+      'postgresql',
+      async () => {
+        await pg.restart();
+        return pg.process;
+      },
+      pg.process,
+    );
 
     const toolPath = `${TOOLS_BIN_DIR}${path.delimiter}${env.PATH ?? ''}`;
     await job('temporal-schema-setup', 'deploy/temporal/setup-schema.sh', {
@@ -236,17 +253,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     ];
     // history first: the first role up on an empty database writes the cluster's metadata row, and two roles
     // racing for it make one exit (in containers the restart policy covers that race)
-    await spawn(
+    const history = await spawn(
       'temporal-history',
       binaries.server,
       serverArgs('history'),
       temporalEnv('history'),
-    ).waitForPort(7234, 120_000);
+    );
+    await history.waitForPort(7234, 120_000);
     for (const role of ['matching', 'frontend'] as const) {
-      spawn(`temporal-${role}`, binaries.server, serverArgs(role), temporalEnv(role));
+      await spawn(`temporal-${role}`, binaries.server, serverArgs(role), temporalEnv(role));
     }
     await waitForServing(temporalCli.path, frontendAddress, processes);
-    spawn('temporal-worker', binaries.server, serverArgs('worker'), temporalEnv('worker'));
+    await spawn('temporal-worker', binaries.server, serverArgs('worker'), temporalEnv('worker'));
 
     const namespaceEnv = compose.environment('temporal-namespace-setup');
     await job('temporal-namespace-setup', 'deploy/temporal/setup-namespace.sh', {
@@ -256,7 +274,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       PATH: toolPath,
     });
 
-    spawn(
+    await spawn(
       'temporal-ui',
       binaries.uiServer,
       ['--root', PROJECT_ROOT, '--config', 'deploy/temporal-ui', '--env', 'cluster', 'start'],
@@ -271,16 +289,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
     let redisUrl = options.redisUrl;
     if (!redisUrl) {
-      const redis = await startRedisServer({
-        binary: redisBinary,
-        port: ports.redis,
-        dataDir: path.join(dataDir, 'redis'),
-        appendfsync: 'everysec', // the compose file's
-        echo,
-      });
-      processes.set('redis', redis.process);
-      order.push('redis');
+      const startRedis = () =>
+        startRedisServer({
+          binary: redisBinary,
+          port: ports.redis,
+          dataDir: path.join(dataDir, 'redis'),
+          appendfsync: 'everysec', // the compose file's
+          echo,
+        });
+      const redis = await startRedis();
       redisUrl = redis.address;
+      await supervise('redis', async () => (await startRedis()).process, redis.process);
     }
 
     if (options.build !== false) await buildDist(log);
@@ -288,7 +307,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     const appEnv = { TEMPORAL_ADDRESS: frontendAddress, REDIS_URL: redisUrl };
     const receivers = options.receivers ?? 2;
     for (const i of ([0, 1] as const).slice(0, options.workers ?? 2)) {
-      spawn(`worker-${i + 1}`, process.execPath, ['dist/worker.js'], {
+      await spawn(`worker-${i + 1}`, process.execPath, ['dist/worker.js'], {
         ...base,
         ...compose.environment(`worker-${i + 1}`),
         ...appEnv,
@@ -302,7 +321,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     if (!apiEnv.WEBHOOK_SECRET)
       log(`WEBHOOK_SECRET is not set: the receivers use the dev secret (${DEV_WEBHOOK_SECRET})`);
     for (const i of ([0, 1] as const).slice(0, receivers)) {
-      spawn(`api-${i + 1}`, process.execPath, ['dist/api/server.js'], {
+      await spawn(`api-${i + 1}`, process.execPath, ['dist/api/server.js'], {
         ...base,
         ...compose.environment(`api-${i + 1}`),
         ...appEnv,
@@ -318,22 +337,22 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     }
 
     const nginxEnv = compose.environment('nginx');
-    const nginx = await startNginx({
-      binary: nginxBinary,
-      prefixDir: path.join(dataDir, 'nginx'),
-      port: ports.nginx,
-      vars: {
-        ...nginxEnv,
-        // a run on this machine (the dev secret, perhaps) is not published on other interfaces
-        NGINX_LISTEN: `127.0.0.1:${ports.nginx}`,
-        RECEIVER_1_ADDRESS: `127.0.0.1:${ports.receivers[0]}`,
-        // one receiver: both upstream entries are it
-        RECEIVER_2_ADDRESS: `127.0.0.1:${ports.receivers[receivers - 1]}`,
-      },
-      echo,
-    });
-    processes.set('nginx', nginx);
-    order.push('nginx');
+    const startNginxProcess = () =>
+      startNginx({
+        binary: nginxBinary,
+        prefixDir: path.join(dataDir, 'nginx'),
+        port: ports.nginx,
+        vars: {
+          ...nginxEnv,
+          // a run on this machine (the dev secret, perhaps) is not published on other interfaces
+          NGINX_LISTEN: `127.0.0.1:${ports.nginx}`,
+          RECEIVER_1_ADDRESS: `127.0.0.1:${ports.receivers[0]}`,
+          // one receiver: both upstream entries are it
+          RECEIVER_2_ADDRESS: `127.0.0.1:${ports.receivers[receivers - 1]}`,
+        },
+        echo,
+      });
+    await supervise('nginx', startNginxProcess);
     await processes.get('temporal-ui')?.waitForPort(ports.ui);
     options.signal?.throwIfAborted();
 
@@ -349,11 +368,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       binaries,
       processes,
       postgres,
+      onUnplannedExit: (listener) => supervisor.onUnplannedExit(listener),
+      start: (label) => supervisor.start(label),
       async restart(label) {
-        const start = starters.get(label);
-        if (!start) throw new Error(`${label} cannot be restarted here`);
         await processes.get(label)?.stop();
-        return start();
+        return supervisor.start(label);
       },
       stop,
     };

@@ -1,0 +1,133 @@
+/**
+ * The compose file's `restart:` policies on this host. In containers, Docker starts a service again when its process
+ * exits unless someone stopped it; without Docker, this does: an exit nobody asked for (not stop() or kill()) is
+ * reported to the listeners and, when the service's policy says so, the process is started again after Docker's
+ * delay (100 ms, doubling per restart up to 1 min; back to 100 ms once a process has run for 10 s).
+ *
+ * A Temporal role that cannot reach PostgreSQL while it starts exits; in production its restart policy brings it
+ * back once the database answers, and so does this.
+ */
+import type { ManagedProcess } from '../managed-process';
+
+export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
+
+export const RESTART_POLICIES: readonly RestartPolicy[] = ['no', 'always', 'on-failure', 'unless-stopped'];
+
+/** What Docker's restart manager waits before a restart, and when a process counts as having run well. */
+export const RESTART_DELAY = { firstMs: 100, maxMs: 60_000, resetAfterMs: 10_000 };
+
+export interface UnplannedExit {
+  label: string;
+  code: number | null;
+  /** ISO time of the exit. */
+  at: string;
+  /** The process's last output lines (those it keeps), to tell why. */
+  lastOutput: string;
+  /** Milliseconds until the policy starts it again; undefined when the policy does not (or the cluster stops). */
+  restartInMs?: number;
+}
+
+type Log = (line: string) => void;
+
+interface Service {
+  policy: RestartPolicy;
+  start: () => Promise<ManagedProcess>;
+  delayMs: number;
+  startedAt: number;
+  timer?: NodeJS.Timeout;
+}
+
+export class Supervisor {
+  private readonly services = new Map<string, Service>();
+  private readonly listeners = new Set<(exit: UnplannedExit) => void>();
+  private closed = false;
+
+  constructor(
+    /** The current process of every label: the supervisor replaces an entry when it starts one again. */
+    readonly processes: Map<string, ManagedProcess>,
+    private readonly log: Log,
+    private readonly delays: typeof RESTART_DELAY = RESTART_DELAY,
+  ) {}
+
+  /**
+   * Starts `label` under `policy` (or watches `running`, a process already started by `start`'s owner); `start`
+   * starts it again on start(label) and on the policy's restarts.
+   */
+  async add(
+    label: string,
+    policy: RestartPolicy,
+    start: () => Promise<ManagedProcess>,
+    running?: ManagedProcess,
+  ): Promise<ManagedProcess> {
+    this.services.set(label, { policy, start, delayMs: this.delays.firstMs, startedAt: 0 });
+    return this.begin(label, running);
+  }
+
+  /** Starts the label's process again: a stopped or killed one, or in place of a pending policy restart. */
+  async start(label: string): Promise<ManagedProcess> {
+    if (this.processes.get(label)?.running) throw new Error(`${label} is running: stop it first`);
+    return this.begin(label);
+  }
+
+  private async begin(label: string, running?: ManagedProcess): Promise<ManagedProcess> {
+    const service = this.services.get(label);
+    if (!service) throw new Error(`${label} is not a process of this cluster`);
+    clearTimeout(service.timer);
+    service.timer = undefined;
+    const proc = running ?? (await service.start());
+    this.processes.set(label, proc);
+    service.startedAt = performance.now();
+    void proc.exited.then((code) => this.exited(label, proc, code));
+    return proc;
+  }
+
+  /** Called with every exit nobody asked for, restarted or not. */
+  onUnplannedExit(listener: (exit: UnplannedExit) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** No restarts from now on (the cluster is stopping). */
+  close(): void {
+    this.closed = true;
+    for (const service of this.services.values()) clearTimeout(service.timer);
+  }
+
+  private exited(label: string, proc: ManagedProcess, code: number | null): void {
+    const service = this.services.get(label);
+    // a stop or kill of ours, a process already replaced, or the cluster going down: nothing to do
+    if (!service || proc.stopRequested || this.closed || this.processes.get(label) !== proc) return;
+    const restarts = service.policy === 'on-failure' ? code !== 0 : service.policy !== 'no';
+    if (performance.now() - service.startedAt >= this.delays.resetAfterMs) {
+      service.delayMs = this.delays.firstMs;
+    }
+    const exit: UnplannedExit = {
+      label,
+      code,
+      at: new Date().toISOString(),
+      lastOutput: proc.recentOutput(),
+      restartInMs: restarts ? service.delayMs : undefined,
+    };
+    this.log(
+      `${label} exited (code ${String(code)}) unasked; ` +
+        (restarts ? `restart: ${service.policy}, starting it in ${service.delayMs} ms` : 'not restarted'),
+    );
+    for (const listener of this.listeners) listener(exit);
+    if (restarts) this.scheduleRestart(label, proc, service);
+  }
+
+  /** After the service's delay, unless someone started or stopped it meanwhile; the delay doubles each time. */
+  private scheduleRestart(label: string, exited: ManagedProcess, service: Service): void {
+    service.timer = setTimeout(() => {
+      service.timer = undefined;
+      if (this.closed || this.processes.get(label) !== exited) return;
+      this.begin(label).catch((err: Error) => {
+        // a start that fails (PostgreSQL not ready in time, say) is one more failed run: wait longer, try again
+        this.log(`${label} did not start again: ${err.message}`);
+        if (!this.closed && this.processes.get(label) === exited)
+          this.scheduleRestart(label, exited, service);
+      });
+    }, service.delayMs);
+    service.delayMs = Math.min(service.delayMs * 2, this.delays.maxMs);
+  }
+}
