@@ -167,6 +167,12 @@ export function benchSystems(setup: SystemsSetup): System[] {
           rmSync(dataDir, { recursive: true, force: true });
           throw err;
         });
+        // the restart policy brings a crashed process back under a new pid, which these CPU figures do not follow
+        running.onUnplannedExit((exit) =>
+          setup.log(
+            `UNPLANNED exit of ${exit.label} (code ${String(exit.code)}) during the measurement: its CPU figures stop there`,
+          ),
+        );
         const ports = clusterPorts({});
         this.serverMetricsUrls = Object.values(ports.temporalMetrics).map(
           (p) => `http://127.0.0.1:${p}/metrics`,

@@ -35,7 +35,6 @@ export interface ClusterTargetOptions {
 
 export class ClusterChaosTarget implements ChaosTarget {
   readonly unplannedExits: UnplannedExit[] = [];
-  workerStarts = 2;
   private workerToKill = 1;
   private readonly killedAnswers: ReceiverAnswers = { accepted: 0, duplicate: 0 };
 
@@ -50,10 +49,17 @@ export class ClusterChaosTarget implements ChaosTarget {
     // an exit nobody asked for is recorded and reported; the compose file's restart policy brings the process back,
     // as in production (a Temporal role that finds PostgreSQL restarting as it starts exits, and is started again)
     cluster.onUnplannedExit((exit) => {
-      const restarted = exit.restartInMs !== undefined;
-      recordUnplannedExit(this.unplannedExits, { ...exit, restarted }, options.log);
-      if (exit.label.startsWith('worker-') && restarted) this.workerStarts++;
+      recordUnplannedExit(
+        this.unplannedExits,
+        { ...exit, restarted: exit.restartInMs !== undefined },
+        options.log,
+      );
     });
+  }
+
+  /** Worker processes started, the first two, the faults' and the restart policy's. */
+  get workerStarts(): number {
+    return this.cluster.starts('worker-1') + this.cluster.starts('worker-2');
   }
 
   static async start(options: ClusterTargetOptions): Promise<ClusterChaosTarget> {
@@ -121,7 +127,6 @@ export class ClusterChaosTarget implements ChaosTarget {
         this.workerToKill = 3 - this.workerToKill; // the other one next time
         const started = performance.now();
         const worker = await this.killAndRestart(label);
-        this.workerStarts++;
         await waitForOutput(worker, '"worker running"', WORKER_READY_TIMEOUT_MS);
         return `SIGKILL ${label}; a new one ready ${seconds(started)} s later`;
       }
@@ -144,7 +149,7 @@ export class ClusterChaosTarget implements ChaosTarget {
       }
       case 'postgres-restart': {
         const started = performance.now();
-        await this.cluster.processes.get('postgresql')?.stop();
+        await this.cluster.stopProcess('postgresql');
         await sleep(this.options.restartDelayMs);
         await this.cluster.start('postgresql');
         return `PostgreSQL fast shutdown and start on the same data; accepting connections ${seconds(started)} s later`;
@@ -181,9 +186,7 @@ export class ClusterChaosTarget implements ChaosTarget {
   }
 
   private async killAndRestart(label: string): Promise<ManagedProcess> {
-    const proc = this.cluster.processes.get(label);
-    if (!proc) throw new Error(`no process ${label}`);
-    await proc.kill('SIGKILL');
+    await this.cluster.kill(label);
     await sleep(this.options.restartDelayMs);
     return this.cluster.start(label);
   }

@@ -70,7 +70,13 @@ export class ManagedProcess {
         this.tail.push(String(err));
         resolve(null);
       });
-      this.child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null)));
+      // resolved once its output is read to the end (the line that says why it exited comes last), or 1 s after the
+      // exit if something it started still holds the pipes open
+      this.child.on('exit', (code, signal) => {
+        const status = code ?? (signal ? 128 : null);
+        this.child.once('close', () => resolve(status));
+        setTimeout(() => resolve(status), 1000).unref();
+      });
     });
     ManagedProcess.live.add(this);
     void this.exited.then(() => ManagedProcess.live.delete(this));

@@ -196,11 +196,13 @@ describe('the production topology, through nginx', () => {
     const unsubscribe = cluster.onUnplannedExit((exit) => exits.push(exit));
     const historyExits = () => exits.filter((e) => e.label === 'temporal-history');
     try {
-      await cluster.processes.get('postgresql')?.stop();
+      await cluster.stopProcess('postgresql');
       // a crash from outside (the OOM killer, say), not a stop of ours
-      process.kill(cluster.processes.get('temporal-history')?.child.pid ?? 0, 'SIGKILL');
+      const pid = cluster.processes.get('temporal-history')?.child.pid;
+      if (!pid) throw new Error('no temporal-history process');
+      process.kill(pid, 'SIGKILL');
       // started again and again while the database is away: each start fails and waits longer
-      await until(() => historyExits().length >= 3, 90_000);
+      await until(() => historyExits().length >= 3, 60_000);
       await cluster.start('postgresql');
 
       const session = uniqueId('s');
@@ -208,8 +210,8 @@ describe('the production topology, through nginx', () => {
       await until(async () => {
         answer = await deliver(receivedMessage(session, 'M1'));
         return answer.status === 202;
-      }, 120_000);
-      expect(await statusOf(answer.body.workflowId ?? '', 'COMPLETED', 120_000)).toBe('COMPLETED');
+      }, 90_000);
+      expect(await statusOf(answer.body.workflowId ?? '', 'COMPLETED', 90_000)).toBe('COMPLETED');
     } finally {
       unsubscribe();
     }

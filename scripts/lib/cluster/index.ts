@@ -98,7 +98,6 @@ export interface RunningCluster {
    * worker-1, worker-2, nginx): the current one, as restarts replace them.
    */
   processes: Map<string, ManagedProcess>;
-  postgres: RunningPostgres;
   /**
    * Called for every exit nobody asked for. The compose file's `restart:` policy applies as in containers: the
    * process is started again after Docker's delay (`restartInMs`), or, under `restart: 'no'`, left down.
@@ -106,8 +105,14 @@ export interface RunningCluster {
   onUnplannedExit(listener: (exit: UnplannedExit) => void): () => void;
   /** Starts a stopped or killed process again, with the same command and settings. */
   start(label: string): Promise<ManagedProcess>;
+  /** Stops a process (its stop signal, then SIGKILL after its grace) as asked for: no policy restart follows. */
+  stopProcess(label: string): Promise<void>;
+  /** SIGKILLs a process's group as asked for (a crash to test): no policy restart follows. */
+  kill(label: string): Promise<void>;
   /** Stops a process and starts it again. */
   restart(label: string): Promise<ManagedProcess>;
+  /** How many processes a label has had (the first included): restarts of ours and the policy's. */
+  starts(label: string): number;
   /** Stops everything, in the reverse order of start. */
   stop(): Promise<void>;
 }
@@ -164,8 +169,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const order: string[] = [];
   /** Runs `label` (its compose service's name) under that service's restart policy. */
   const supervise = (label: string, start: () => Promise<ManagedProcess>, running?: ManagedProcess) => {
-    if (!order.includes(label)) order.push(label); // first: a `running` one is stopped with the rest
-    options.signal?.throwIfAborted();
+    if (!order.includes(label)) order.push(label);
+    if (!running) options.signal?.throwIfAborted();
     return supervisor.add(label, compose.restartPolicy(label), start, running);
   };
   const spawn = (
@@ -183,7 +188,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     );
   let postgres: RunningPostgres | undefined;
   const stop = async () => {
-    supervisor.close();
+    await supervisor.close();
     for (const label of [...order].reverse()) await processes.get(label)?.stop();
     await postgres?.stop();
   };
@@ -252,7 +257,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       ...['start', '--service', role],
     ];
     // history first: the first role up on an empty database writes the cluster's metadata row, and two roles
-    // racing for it make one exit (in containers the restart policy covers that race)
+    // racing for it make one exit (the restart policy would cover it, but the start-up checks below fail at a
+    // role's first exit, to report a broken start at once)
     const history = await spawn(
       'temporal-history',
       binaries.server,
@@ -367,13 +373,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       namespace,
       binaries,
       processes,
-      postgres,
       onUnplannedExit: (listener) => supervisor.onUnplannedExit(listener),
       start: (label) => supervisor.start(label),
+      stopProcess: (label) => supervisor.halt(label, 'stop'),
+      kill: (label) => supervisor.halt(label, 'kill'),
       async restart(label) {
-        await processes.get(label)?.stop();
+        await supervisor.halt(label, 'stop');
         return supervisor.start(label);
       },
+      starts: (label) => supervisor.starts(label),
       stop,
     };
   } catch (err) {

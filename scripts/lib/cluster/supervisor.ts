@@ -34,7 +34,11 @@ interface Service {
   start: () => Promise<ManagedProcess>;
   delayMs: number;
   startedAt: number;
+  /** Processes started so far, the first included. */
+  starts: number;
   timer?: NodeJS.Timeout;
+  /** A start under way: another waits for it rather than start a second process. */
+  starting?: Promise<ManagedProcess>;
 }
 
 export class Supervisor {
@@ -53,32 +57,44 @@ export class Supervisor {
    * Starts `label` under `policy` (or watches `running`, a process already started by `start`'s owner); `start`
    * starts it again on start(label) and on the policy's restarts.
    */
-  async add(
+  add(
     label: string,
     policy: RestartPolicy,
     start: () => Promise<ManagedProcess>,
     running?: ManagedProcess,
   ): Promise<ManagedProcess> {
-    this.services.set(label, { policy, start, delayMs: this.delays.firstMs, startedAt: 0 });
+    this.services.set(label, { policy, start, delayMs: this.delays.firstMs, startedAt: 0, starts: 0 });
     return this.begin(label, running);
   }
 
-  /** Starts the label's process again: a stopped or killed one, or in place of a pending policy restart. */
+  /**
+   * Starts the label's process again after a stop or kill of ours, or in place of a pending policy restart; while a
+   * start is under way, waits for that one.
+   */
   async start(label: string): Promise<ManagedProcess> {
+    const service = this.service(label);
+    if (service.starting) return service.starting;
     if (this.processes.get(label)?.running) throw new Error(`${label} is running: stop it first`);
+    service.delayMs = this.delays.firstMs; // as `docker start`: a fresh count
     return this.begin(label);
   }
 
-  private async begin(label: string, running?: ManagedProcess): Promise<ManagedProcess> {
-    const service = this.services.get(label);
-    if (!service) throw new Error(`${label} is not a process of this cluster`);
+  /**
+   * Stops (`stop`) or SIGKILLs (`kill`) the label's process as asked for, so no policy restart follows; a pending
+   * restart is dropped and a start under way is waited for first, so no process is left behind.
+   */
+  async halt(label: string, how: 'stop' | 'kill'): Promise<void> {
+    const service = this.service(label);
     clearTimeout(service.timer);
     service.timer = undefined;
-    const proc = running ?? (await service.start());
-    this.processes.set(label, proc);
-    service.startedAt = performance.now();
-    void proc.exited.then((code) => this.exited(label, proc, code));
-    return proc;
+    await service.starting?.catch(() => undefined);
+    const proc = this.processes.get(label);
+    await (how === 'kill' ? proc?.kill('SIGKILL') : proc?.stop());
+  }
+
+  /** How many processes the label has had: the first and every start since. */
+  starts(label: string): number {
+    return this.services.get(label)?.starts ?? 0;
   }
 
   /** Called with every exit nobody asked for, restarted or not. */
@@ -87,10 +103,46 @@ export class Supervisor {
     return () => this.listeners.delete(listener);
   }
 
-  /** No restarts from now on (the cluster is stopping). */
-  close(): void {
+  /** No restarts from now on (the cluster is stopping); resolves once starts under way have ended. */
+  async close(): Promise<void> {
     this.closed = true;
-    for (const service of this.services.values()) clearTimeout(service.timer);
+    const starting: Promise<unknown>[] = [];
+    for (const service of this.services.values()) {
+      clearTimeout(service.timer);
+      if (service.starting) starting.push(service.starting.catch(() => undefined));
+    }
+    await Promise.all(starting);
+  }
+
+  private service(label: string): Service {
+    const service = this.services.get(label);
+    if (!service) throw new Error(`${label} is not a process of this cluster`);
+    return service;
+  }
+
+  private begin(label: string, running?: ManagedProcess): Promise<ManagedProcess> {
+    const service = this.service(label);
+    clearTimeout(service.timer);
+    service.timer = undefined;
+    const starting = (async () => {
+      const proc = running ?? (await service.start());
+      // closed while it started: it goes with the rest
+      if (this.closed && !running) {
+        await proc.stop();
+        throw new Error(`${label}: the cluster is stopping`);
+      }
+      this.processes.set(label, proc);
+      service.startedAt = performance.now();
+      service.starts++;
+      void proc.exited.then((code) => this.exited(label, proc, code));
+      return proc;
+    })();
+    service.starting = starting;
+    const done = () => {
+      if (service.starting === starting) service.starting = undefined;
+    };
+    starting.then(done, done);
+    return starting;
   }
 
   private exited(label: string, proc: ManagedProcess, code: number | null): void {
@@ -120,11 +172,11 @@ export class Supervisor {
   private scheduleRestart(label: string, exited: ManagedProcess, service: Service): void {
     service.timer = setTimeout(() => {
       service.timer = undefined;
-      if (this.closed || this.processes.get(label) !== exited) return;
+      if (this.closed || service.starting || this.processes.get(label) !== exited) return;
       this.begin(label).catch((err: Error) => {
         // a start that fails (PostgreSQL not ready in time, say) is one more failed run: wait longer, try again
         this.log(`${label} did not start again: ${err.message}`);
-        if (!this.closed && this.processes.get(label) === exited)
+        if (!this.closed && !service.starting && this.processes.get(label) === exited)
           this.scheduleRestart(label, exited, service);
       });
     }, service.delayMs);

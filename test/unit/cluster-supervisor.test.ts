@@ -17,7 +17,7 @@ const DELAYS = { firstMs: 50, maxMs: 400, resetAfterMs: 2_000 };
 let supervisors: Supervisor[] = [];
 afterEach(async () => {
   for (const s of supervisors) {
-    s.close();
+    await s.close();
     await Promise.all([...s.processes.values()].map((p) => p.stop(1_000)));
   }
   supervisors = [];
@@ -51,7 +51,7 @@ describe('cluster supervisor', () => {
       return sh('history', 'echo "no usable database connection found" >&2; exit 1')();
     });
     await until(() => exits.length >= 6);
-    s.close();
+    await s.close();
     expect(exits.slice(0, 6).map((e) => e.restartInMs)).toEqual([50, 100, 200, 400, 400, 400]);
     expect(exits.every((e) => e.label === 'history' && e.code === 1)).toBe(true);
     expect(exits[0]?.lastOutput).toContain('no usable database connection found');
@@ -130,16 +130,63 @@ describe('cluster supervisor', () => {
   });
 
   it('stops restarting once closed', async () => {
-    const { s, exits } = supervisor({ firstMs: 300, maxMs: 300, resetAfterMs: 10_000 });
+    const { s, exits } = supervisor({ firstMs: 2_000, maxMs: 2_000, resetAfterMs: 10_000 });
     let starts = 0;
     await s.add('temporal-matching', 'always', async () => {
       starts++;
       return sh('temporal-matching', 'exit 1')();
     });
     await until(() => exits.length === 1);
-    s.close();
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await s.close();
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(starts).toBe(1);
+  });
+
+  it('waits for a start under way: a start of ours meanwhile gets that process, not a second one', async () => {
+    const { s, exits } = supervisor();
+    let starts = 0;
+    await s.add('redis', 'unless-stopped', async () => {
+      starts++;
+      if (starts === 1) return sh('redis', 'exit 1')();
+      // a start that takes a while (waiting for the server to answer), as Redis's and PostgreSQL's do
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return sh('redis', 'sleep 30')();
+    });
+    await until(() => exits.length === 1 && starts === 2); // the policy's start is under way
+    const ours = await s.start('redis');
+    expect(starts).toBe(2);
+    expect(ours.running).toBe(true);
+    expect(s.processes.get('redis')).toBe(ours);
+    expect(s.starts('redis')).toBe(2);
+  });
+
+  it('a stop during a start under way stops the process that start brings, and none is left behind on close', async () => {
+    const { s, exits } = supervisor();
+    let starts = 0;
+    const started: ManagedProcess[] = [];
+    const slowStart = async () => {
+      starts++;
+      if (starts === 1) return sh('nginx', 'exit 1')();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const proc = await sh('nginx', 'sleep 30')();
+      started.push(proc);
+      return proc;
+    };
+    await s.add('nginx', 'unless-stopped', slowStart);
+    await until(() => exits.length === 1 && starts === 2);
+    await s.halt('nginx', 'kill');
+    expect(started).toHaveLength(1);
+    expect(started[0]?.running).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(starts).toBe(2); // killed as asked: no policy restart
+
+    // and close() while a start is under way: the process it brings is stopped, not left running
+    await s.start('nginx');
+    await until(() => started.length === 2);
+    await s.halt('nginx', 'stop');
+    void s.start('nginx').catch(() => undefined);
+    await s.close();
+    expect(started.every((p) => !p.running)).toBe(true);
   });
 });
 
