@@ -11,6 +11,7 @@ import { createActivities } from './activities';
 import type { WorkerConfig } from './config';
 import { logConnectionState, toTemporalLogger, type Logger } from './logger';
 import { startWorkerMonitoring } from './monitoring';
+import { checkSearchAttributes } from './search-attribute-check';
 
 /**
  * Once per process, before the first connection: the SDK logs through pino and exports its metrics. By default
@@ -122,6 +123,8 @@ export async function createProcessingWorker(deps: ProcessingWorkerDeps): Promis
     await Promise.all([monitoring.stop(), redis.quit().catch(() => undefined)]);
     throw err;
   });
+  // not awaited: a worker starts whatever the answer; what is missing is logged as an error with its fix
+  void checkSearchAttributes(connection, config.temporal.namespace, logger);
   logger.info(
     {
       taskQueue: config.temporal.taskQueue,

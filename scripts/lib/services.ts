@@ -1,21 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { CLI_SEARCH_ATTRIBUTE_TYPES } from '../../src/search-attribute-check';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/contracts';
 import { ManagedProcess, waitForPort } from './managed-process';
 import { waitForRedis } from './redis-server';
 import { lastLine, run } from './run';
 
 /** The dev server's `--search-attribute` value names for the SDK's types. */
-const CLI_SEARCH_ATTRIBUTE_TYPES = {
-  TEXT: 'Text',
-  KEYWORD: 'Keyword',
-  INT: 'Int',
-  DOUBLE: 'Double',
-  BOOL: 'Bool',
-  DATETIME: 'Datetime',
-  KEYWORD_LIST: 'KeywordList',
-} as const;
-
 export const RETENTION = '168h';
 
 /**

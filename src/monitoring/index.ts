@@ -33,16 +33,19 @@ export function startWorkerMonitoring(deps: {
   const metrics = createWorkerMetrics({
     deadLettersOpen,
     async backlog(kind) {
-      const response = await connection.workflowService
-        .describeTaskQueue({
-          namespace: config.temporal.namespace,
-          taskQueue: { name: config.temporal.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-          taskQueueType:
-            kind === 'workflow'
-              ? TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW
-              : TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-          reportStats: true,
-        })
+      // no answer within 2 s (or an error): the gauge is left out of this scrape
+      const response = await connection
+        .withDeadline(Date.now() + SCRAPE_CALL_DEADLINE_MS, () =>
+          connection.workflowService.describeTaskQueue({
+            namespace: config.temporal.namespace,
+            taskQueue: { name: config.temporal.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+            taskQueueType:
+              kind === 'workflow'
+                ? TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW
+                : TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+            reportStats: true,
+          }),
+        )
         .catch(() => undefined);
       const count = response?.stats?.approximateBacklogCount;
       return count === undefined || count === null ? undefined : Number(count);
