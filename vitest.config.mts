@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Three tiers. `npm test` runs them all (as CI does); `npm run test:unit` runs the first alone, for the edit loop.
- * - unit: pure modules and the receiver app through `app.callback()`; no server, no port, seconds.
+ * - unit: pure modules, the receiver app through `app.callback()`, the cluster supervisor on /bin/sh children; no
+ *   server, no port, seconds.
  * - integration: the real stack; one Temporal dev server and one Redis for the whole run (global setup), tests
  *   isolated by task queue and IDs.
  * - chaos: the shortened chaos runs, each with its own dev server and Redis, since they break them.

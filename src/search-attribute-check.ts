@@ -69,7 +69,8 @@ export async function checkSearchAttributes(
   try {
     findings = await findSearchAttributeProblems(connection, namespace);
   } catch (err) {
-    logger.warn({ reason: (err as Error).message }, 'could not check the search attributes');
+    const reason = err instanceof Error ? err.message : String(err);
+    logger.warn({ reason }, 'could not check the search attributes');
     return undefined;
   }
   if (findings.missing.length > 0 || findings.wrongType.length > 0) {

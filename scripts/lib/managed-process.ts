@@ -107,8 +107,9 @@ export class ManagedProcess {
 
   /** The stop signal (SIGTERM) to the whole group, SIGKILL after `graceMs`; resolves once the process is gone. */
   async stop(graceMs = this.stopGraceMs): Promise<void> {
+    // exited already (its last lines perhaps still being read): that exit was not asked for
+    if (!this.running || this.child.pid === undefined) return void (await this.exited);
     this.stopAsked = true;
-    if (!this.running || this.child.pid === undefined) return;
     this.signalGroup(this.stopSignal);
     const timer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
     await this.exited;
@@ -118,8 +119,8 @@ export class ManagedProcess {
 
   /** A crash, not a stop: `signal` (SIGKILL by default) to the whole group at once; resolves once it is gone. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.running || this.child.pid === undefined) return void (await this.exited);
     this.stopAsked = true;
-    if (!this.running || this.child.pid === undefined) return;
     this.signalGroup(signal);
     await this.exited;
   }

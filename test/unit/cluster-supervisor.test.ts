@@ -184,9 +184,46 @@ describe('cluster supervisor', () => {
     await s.start('nginx');
     await until(() => started.length === 2);
     await s.halt('nginx', 'stop');
-    void s.start('nginx').catch(() => undefined);
+    const late = s.start('nginx').catch((err: Error) => err.message);
     await s.close();
-    expect(started.every((p) => !p.running)).toBe(true);
+    expect(await late).toMatch(/stopping/);
+    expect(started).toHaveLength(3);
+    expect(started[2]?.running).toBe(false);
+    await expect(s.start('nginx')).rejects.toThrow(/stopping/);
+  });
+
+  it('a stop of ours while a policy restart fails keeps the process down: no retry after it', async () => {
+    const { s, exits } = supervisor();
+    let starts = 0;
+    await s.add('postgresql', 'unless-stopped', async () => {
+      starts++;
+      if (starts === 1) return sh('postgresql', 'exit 1')();
+      // PostgreSQL not ready in time
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      throw new Error('PostgreSQL exited during start-up');
+    });
+    await until(() => exits.length === 1 && starts === 2);
+    await s.halt('postgresql', 'stop');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(starts).toBe(2);
+  });
+
+  it("a start of ours gets its own try when the policy's start under way fails", async () => {
+    const { s, exits } = supervisor();
+    let starts = 0;
+    await s.add('redis', 'unless-stopped', async () => {
+      starts++;
+      if (starts === 1) return sh('redis', 'exit 1')();
+      if (starts === 2) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        throw new Error('port still held');
+      }
+      return sh('redis', 'sleep 30')();
+    });
+    await until(() => exits.length === 1 && starts === 2);
+    const ours = await s.start('redis');
+    expect(ours.running).toBe(true);
+    expect(s.processes.get('redis')).toBe(ours);
   });
 });
 

@@ -73,7 +73,9 @@ export class Supervisor {
    */
   async start(label: string): Promise<ManagedProcess> {
     const service = this.service(label);
-    if (service.starting) return service.starting;
+    if (this.closed) throw new Error(`${label}: the cluster is stopping`);
+    // a start of the policy's that fails is not ours to report: ours is tried then
+    if (service.starting) return service.starting.catch(() => this.start(label));
     if (this.processes.get(label)?.running) throw new Error(`${label} is running: stop it first`);
     service.delayMs = this.delays.firstMs; // as `docker start`: a fresh count
     return this.begin(label);
@@ -90,6 +92,9 @@ export class Supervisor {
     await service.starting?.catch(() => undefined);
     const proc = this.processes.get(label);
     await (how === 'kill' ? proc?.kill('SIGKILL') : proc?.stop());
+    // a restart scheduled meanwhile (a start that failed, or a crash reported just before) is dropped too
+    clearTimeout(service.timer);
+    service.timer = undefined;
   }
 
   /** How many processes the label has had: the first and every start since. */
@@ -172,11 +177,17 @@ export class Supervisor {
   private scheduleRestart(label: string, exited: ManagedProcess, service: Service): void {
     service.timer = setTimeout(() => {
       service.timer = undefined;
-      if (this.closed || service.starting || this.processes.get(label) !== exited) return;
+      if (this.closed || service.starting || exited.stopRequested || this.processes.get(label) !== exited)
+        return;
       this.begin(label).catch((err: Error) => {
         // a start that fails (PostgreSQL not ready in time, say) is one more failed run: wait longer, try again
         this.log(`${label} did not start again: ${err.message}`);
-        if (!this.closed && !service.starting && this.processes.get(label) === exited)
+        if (
+          !this.closed &&
+          !service.starting &&
+          !exited.stopRequested && // halted meanwhile
+          this.processes.get(label) === exited
+        )
           this.scheduleRestart(label, exited, service);
       });
     }, service.delayMs);
