@@ -25,7 +25,11 @@ export async function startEntryPoints(extraEnv: Record<string, string> = {}): P
   await Promise.all([
     waitForPort(apiPort, '127.0.0.1', 30_000),
     waitForPort(workerMetricsPort, '127.0.0.1', 30_000),
-  ]);
+  ]).catch(async (err: unknown) => {
+    // not left running after a failed test
+    await Promise.all([api.stop(), worker.stop()]);
+    throw err;
+  });
   const entry: EntryPoints = {
     api,
     worker,
