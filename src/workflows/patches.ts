@@ -12,4 +12,9 @@ export const PATCHES = {
   localFirstEffects: 'local-first-effects',
   /** 0.5: session events wake the session's watchdog, which alerts (after a grace) instead of each disconnect. */
   sessionWatchdog: 'session-watchdog',
+  /**
+   * 0.5.1: flapping counts the drops in event-time order (a disconnect after a connect, late ones included), not
+   * the watchdog's transitions in arrival order, which missed a drop whose connect arrived after the next drop.
+   */
+  flapsInEventOrder: 'flaps-in-event-order',
 };

@@ -88,6 +88,8 @@ export interface EndedEpisode extends SessionEpisode {
   by: 'webhook' | 'session-record' | 'vesper-status';
 }
 
+export type FlapEvent = [atMs: number, rank: 0 | 1, eventKey: string, counted: boolean];
+
 export interface SessionWatchdogState {
   /** What the watchdog believes: the latest event by event time, or Vesper's status. */
   status: 'connected' | 'disconnected';
@@ -97,6 +99,12 @@ export interface SessionWatchdogState {
   recentEventKeys: string[];
   /** Event times (ms) of recent drops (connected → disconnected), for flapping. */
   recentDrops: number[];
+  /**
+   * The events of the flapping window in event-time order, and the one before it, as [time (ms), 1 for a
+   * disconnect, event key, counted as a drop]; drops are read from this order, whatever order events arrive in.
+   * Absent in runs from before 0.5.1, which count transitions.
+   */
+  flapEvents?: FlapEvent[];
   /** Watchdog time (ms) of the last transition; the watchdog completes flapWindowSeconds after, when up. */
   lastChangeAtMs: number;
   /** A flapping spell: since its first counted drop's time, drops in it, down alerts folded into it. */

@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   proxySinks,
   setHandler,
@@ -12,11 +13,13 @@ import {
 import type { AlertActivities, SessionApiActivities, StorageActivities } from '../activities';
 import { FAILURE_TYPES, SEARCH_ATTRIBUTES, type ProcessingSinks } from './contracts';
 import { failureType } from './local-first';
+import { PATCHES } from './patches';
 import { RETRY_POLICIES } from './retry-policies';
 import {
   sessionEventSignal,
   sessionStateQuery,
   type EndedEpisode,
+  type FlapEvent,
   type SessionEpisode,
   type SessionNotice,
   type SessionWatchdogInput,
@@ -77,6 +80,8 @@ export async function sessionWatchdog(input: SessionWatchdogInput): Promise<Sess
     stale: 0,
     ended: [],
   };
+  // runs from before 0.5.1 (and their replays) count flapping as they did
+  if (patched(PATCHES.flapsInEventOrder)) state.flapEvents ??= [];
   const seen = new Set(state.recentEventKeys);
   let changed = false;
   setHandler(sessionEventSignal, (notice) => {
@@ -139,6 +144,7 @@ export async function sessionWatchdog(input: SessionWatchdogInput): Promise<Sess
       // the spell is over: the next one needs its own run of drops
       state.flapping = undefined;
       state.recentDrops = [];
+      if (state.flapEvents) state.flapEvents = [];
       await alert(sessionId, state, 'stable', {
         text: `WhatsApp session ${sessionId} is stable again: connected for ${duration(settings.flapWindowSeconds)} after ${drops} drops.`,
       });
@@ -161,10 +167,14 @@ function apply(
 ): boolean {
   const atMs = Date.parse(notice.timestamp);
   const rank = notice.type === 'session.disconnected' ? 1 : 0;
+  const inEventOrder = state.flapEvents !== undefined;
+  if (inEventOrder && Number.isFinite(atMs))
+    noteFlapEvent(state, [atMs, rank, notice.eventKey, false], settings);
   if (!laterThanLatest(state, notice)) {
     state.stale++;
     // a drop that arrived late still happened: flapping counts it
-    if (rank === 1 && Number.isFinite(atMs)) noteDrop(state, atMs, notice.timestamp, settings);
+    if (!inEventOrder && rank === 1 && Number.isFinite(atMs))
+      noteDrop(state, atMs, notice.timestamp, settings);
     return false;
   }
   state.latest = { atMs, rank, eventKey: notice.eventKey, type: notice.type };
@@ -188,7 +198,7 @@ function apply(
   }
   state.status = 'disconnected';
   state.lastChangeAtMs = Date.now();
-  noteDrop(state, atMs, notice.timestamp, settings);
+  if (!inEventOrder) noteDrop(state, atMs, notice.timestamp, settings);
   state.episode = {
     number: ++state.episodes,
     since: notice.timestamp,
@@ -210,6 +220,38 @@ function laterThanLatest(state: SessionWatchdogState, notice: SessionNotice): bo
   if (!Number.isFinite(atMs)) return false;
   if (!latest || atMs !== latest.atMs) return !latest || atMs > latest.atMs;
   return rank !== latest.rank ? rank > latest.rank : notice.eventKey > latest.eventKey;
+}
+
+/** Bounds the state (carried by continue-as-new) however many events a window holds. */
+const MAX_FLAP_EVENTS = 500;
+
+/**
+ * An event into the flapping window, in event-time order (the order of apply()). A drop is a disconnect right
+ * after a connect in that order (or the first event the watchdog knows), so a connect that arrives after the next
+ * drop still makes that drop count. Drops in the window reaching the threshold open a spell; each new one counts
+ * in it.
+ */
+function noteFlapEvent(state: SessionWatchdogState, event: FlapEvent, settings: SessionWatchdogSettings) {
+  const events = state.flapEvents ?? [];
+  if (events.some((e) => e[2] === event[2])) return; // the same event from the session record
+  events.push(event);
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0));
+  const windowStart = (events.at(-1)?.[0] ?? 0) - settings.flapWindowSeconds * 1000;
+  // the last event before the window stays: it tells whether the first one inside is a drop
+  const firstInside = events.findIndex((e) => e[0] > windowStart);
+  if (firstInside > 1) events.splice(0, firstInside - 1);
+  // a session sending thousands of events in one window: the oldest go (it is flapping long before)
+  if (events.length > MAX_FLAP_EVENTS) events.splice(0, events.length - MAX_FLAP_EVENTS);
+  const drops = events.filter((e, i) => e[1] === 1 && e[0] > windowStart && events[i - 1]?.[1] !== 1);
+  const fresh = drops.filter((e) => !e[3]);
+  for (const e of fresh) e[3] = true;
+  state.flapEvents = events;
+  state.recentDrops = drops.map((e) => e[0]);
+  if (state.flapping) state.flapping.drops += fresh.length;
+  else if (drops.length >= settings.flapDisconnects) {
+    const since = drops[0]?.[0] ?? event[0];
+    state.flapping = { since: new Date(since).toISOString(), drops: drops.length, folded: 0, alerted: false };
+  }
 }
 
 /** A drop (connected → disconnected, or one that arrived late) for flapping: its spell opens at the threshold. */

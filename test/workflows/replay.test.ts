@@ -1,7 +1,7 @@
 /**
  * Determinism guard: recorded histories of representative runs must replay against the current workflow code
  * without a nondeterminism error: today's (test/fixtures/histories, refreshed with `npm run record-histories`)
- * and those recorded by 0.1 to 0.4 (test/fixtures/histories/0.1…0.4, kept: runs of those versions may still be
+ * and those recorded by 0.1 to 0.5 (test/fixtures/histories/0.1…0.5, kept: runs of those versions may still be
  * open).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -32,15 +32,18 @@ const EXPECTED_0_3 = [
 /** 0.4 ran the send and the alert as local activities first: a send handed to an ordinary activity. */
 const EXPECTED_0_4 = [...EXPECTED_0_3, 'send-outage'].sort();
 /** 0.5: session events wake the session's watchdog (no alert of their own); the watchdog's own histories. */
-const EXPECTED_CURRENT = [
+const EXPECTED_0_5 = [
   ...EXPECTED_0_4.filter((name) => name !== 'session-disconnected-alert'),
   'session-disconnected-watchdog',
   'session-watchdog-flapping',
   'session-watchdog-outage',
 ].sort();
+/** 0.5.1: the watchdog counts flapping in event-time order (its `flaps-in-event-order` marker); the same set. */
+const EXPECTED_CURRENT = EXPECTED_0_5;
 
 describe.each([
   ['current', DIR, EXPECTED_CURRENT],
+  ['0.5', path.join(DIR, '0.5'), EXPECTED_0_5],
   ['0.4', path.join(DIR, '0.4'), EXPECTED_0_4],
   ['0.3', path.join(DIR, '0.3'), EXPECTED_0_3],
   ['0.2', path.join(DIR, '0.2'), EXPECTED_0_2],

@@ -207,6 +207,32 @@ describe('session watchdog', () => {
     expect(state).toMatchObject({ episodes: drops, blips: drops });
     expect(state.flapping).toBeUndefined();
   });
+
+  it('counts the drops of a flapping session whose connects arrive after the next drop (two receivers, reordered)', async () => {
+    // the arrival order a CI run of the cluster saw (nginx spreading the events over two receivers): each drop's
+    // connect came after the next drop, so the watchdog went "down, down again" and counted two drops of five
+    const session = uniqueId('flap-reordered');
+    const base = secondStamp();
+    const at = (type: 'connected' | 'disconnected', s: number) =>
+      sessionEvent(type, session, base, s, type === 'disconnected' ? { reason: 'connection_lost' } : {});
+    const arrival = [
+      at('disconnected', 0),
+      at('disconnected', 2),
+      at('connected', 1),
+      at('disconnected', 4),
+      at('connected', 5),
+      at('connected', 3),
+      at('disconnected', 6),
+      at('disconnected', 8),
+      at('connected', 7),
+      at('connected', 9),
+    ];
+    for (const event of arrival) await send(p, event);
+    const state = await p.watchdog(session).result();
+    expect(kinds(p, session)).toEqual(['session.flapping', 'session.stable']);
+    expect(alertsOf(p, session)[0]?.text).toMatch(/is flapping: [3-5] drops within/);
+    expect(state.status).toBe('connected');
+  });
 });
 
 describe('npm run sessions', () => {
