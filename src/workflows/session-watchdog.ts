@@ -80,8 +80,9 @@ export async function sessionWatchdog(input: SessionWatchdogInput): Promise<Sess
     stale: 0,
     ended: [],
   };
-  // runs from before 0.5.1 (and their replays) count flapping as they did
-  if (patched(PATCHES.flapsInEventOrder)) state.flapEvents ??= [];
+  // runs from before 0.5.1 (and their replays) count flapping as they did; one continued from such a run starts
+  // the event order from what that run knew
+  if (patched(PATCHES.flapsInEventOrder)) state.flapEvents ??= flapEventsFrom(state);
   const seen = new Set(state.recentEventKeys);
   let changed = false;
   setHandler(sessionEventSignal, (notice) => {
@@ -144,7 +145,8 @@ export async function sessionWatchdog(input: SessionWatchdogInput): Promise<Sess
       // the spell is over: the next one needs its own run of drops
       state.flapping = undefined;
       state.recentDrops = [];
-      if (state.flapEvents) state.flapEvents = [];
+      // the last event stays: it tells whether the next one is a drop
+      if (state.flapEvents) state.flapEvents = state.flapEvents.slice(-1);
       await alert(sessionId, state, 'stable', {
         text: `WhatsApp session ${sessionId} is stable again: connected for ${duration(settings.flapWindowSeconds)} after ${drops} drops.`,
       });
@@ -167,9 +169,23 @@ function apply(
 ): boolean {
   const atMs = Date.parse(notice.timestamp);
   const rank = notice.type === 'session.disconnected' ? 1 : 0;
-  const inEventOrder = state.flapEvents !== undefined;
-  if (inEventOrder && Number.isFinite(atMs))
+  // a late event can complete a run of drops: the spell it opens wakes the loop like a change does
+  const opened =
+    state.flapEvents !== undefined &&
+    Number.isFinite(atMs) &&
     noteFlapEvent(state, [atMs, rank, notice.eventKey, false], settings);
+  return applyInOrder(state, notice, by, settings) || opened;
+}
+
+function applyInOrder(
+  state: SessionWatchdogState,
+  notice: SessionNotice,
+  by: 'webhook' | 'session-record',
+  settings: SessionWatchdogSettings,
+): boolean {
+  const atMs = Date.parse(notice.timestamp);
+  const rank = notice.type === 'session.disconnected' ? 1 : 0;
+  const inEventOrder = state.flapEvents !== undefined;
   if (!laterThanLatest(state, notice)) {
     state.stale++;
     // a drop that arrived late still happened: flapping counts it
@@ -231,27 +247,57 @@ const MAX_FLAP_EVENTS = 500;
  * drop still makes that drop count. Drops in the window reaching the threshold open a spell; each new one counts
  * in it.
  */
-function noteFlapEvent(state: SessionWatchdogState, event: FlapEvent, settings: SessionWatchdogSettings) {
+function noteFlapEvent(
+  state: SessionWatchdogState,
+  event: FlapEvent,
+  settings: SessionWatchdogSettings,
+): boolean {
   const events = state.flapEvents ?? [];
-  if (events.some((e) => e[2] === event[2])) return; // the same event from the session record
+  if (events.some((e) => e[2] === event[2])) return false; // the same event from the session record
   events.push(event);
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0));
+  events.sort(byFlapOrder);
   const windowStart = (events.at(-1)?.[0] ?? 0) - settings.flapWindowSeconds * 1000;
   // the last event before the window stays: it tells whether the first one inside is a drop
   const firstInside = events.findIndex((e) => e[0] > windowStart);
   if (firstInside > 1) events.splice(0, firstInside - 1);
-  // a session sending thousands of events in one window: the oldest go (it is flapping long before)
+  // a session sending hundreds of events in one window is flapping long before: the oldest go (the first one
+  // left may then count as a drop it was not: one more drop for a session far past the threshold)
   if (events.length > MAX_FLAP_EVENTS) events.splice(0, events.length - MAX_FLAP_EVENTS);
   const drops = events.filter((e, i) => e[1] === 1 && e[0] > windowStart && events[i - 1]?.[1] !== 1);
   const fresh = drops.filter((e) => !e[3]);
   for (const e of fresh) e[3] = true;
+  // a late disconnect just before a counted drop takes its place: that one is no longer a drop
+  const undone = events.filter((e) => e[3] && e[0] > windowStart && !drops.includes(e));
+  for (const e of undone) e[3] = false;
   state.flapEvents = events;
   state.recentDrops = drops.map((e) => e[0]);
-  if (state.flapping) state.flapping.drops += fresh.length;
-  else if (drops.length >= settings.flapDisconnects) {
-    const since = drops[0]?.[0] ?? event[0];
-    state.flapping = { since: new Date(since).toISOString(), drops: drops.length, folded: 0, alerted: false };
+  if (state.flapping) {
+    state.flapping.drops += fresh.length - undone.length;
+    return false;
   }
+  if (drops.length < settings.flapDisconnects) return false;
+  const since = drops[0]?.[0] ?? event[0];
+  state.flapping = { since: new Date(since).toISOString(), drops: drops.length, folded: 0, alerted: false };
+  return true;
+}
+
+/** The order of apply(): event time, then disconnected after connected, then event key. */
+function byFlapOrder(a: FlapEvent, b: FlapEvent): number {
+  return a[0] - b[0] || a[1] - b[1] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0);
+}
+
+/**
+ * The event order a run from before 0.5.1 leaves to the run it continues as: each recent drop as a connect then a
+ * disconnect at its time, and the latest event applied, all counted already.
+ */
+function flapEventsFrom(state: SessionWatchdogState): FlapEvent[] {
+  const events: FlapEvent[] = state.recentDrops.flatMap((t): FlapEvent[] => [
+    [t, 0, `before-0.5.1:${t}:connected`, true],
+    [t, 1, `before-0.5.1:${t}:disconnected`, true],
+  ]);
+  const latest = state.latest;
+  if (latest) events.push([latest.atMs, latest.rank, latest.eventKey, true]);
+  return events.sort(byFlapOrder);
 }
 
 /** A drop (connected → disconnected, or one that arrived late) for flapping: its spell opens at the threshold. */
@@ -308,7 +354,7 @@ async function step(
       apply(state, recorded, settings, 'session-record');
       if (over()) return;
     }
-    if ((await check(sessionId, episode)) === 'connected') return recoverByStatus(state, episode);
+    if ((await check(sessionId, episode)) === 'connected') return recoverByStatus(state, episode, settings);
     if (over()) return;
     if (state.flapping) {
       episode.folded = true;
@@ -326,7 +372,7 @@ async function step(
   }
   if (episode.nextCheckAtMs !== undefined && episode.nextCheckAtMs <= now) {
     episode.nextCheckAtMs = undefined;
-    if ((await check(sessionId, episode)) === 'connected') return recoverByStatus(state, episode);
+    if ((await check(sessionId, episode)) === 'connected') return recoverByStatus(state, episode, settings);
     if (over()) return;
     const interval = restartInterval(settings, episode.restartAttempts);
     if (canRestart(settings, episode)) {
@@ -414,7 +460,17 @@ async function check(sessionId: string, episode: SessionEpisode): Promise<string
 }
 
 /** Vesper says the session is connected: the outage is over, whatever our webhooks said (the loop closes it). */
-function recoverByStatus(state: SessionWatchdogState, episode: SessionEpisode): void {
+function recoverByStatus(
+  state: SessionWatchdogState,
+  episode: SessionEpisode,
+  settings: SessionWatchdogSettings,
+): void {
+  // no webhook brought the connect: it goes into the event order right after the latest event, so the next
+  // disconnect is a drop
+  if (state.flapEvents && state.latest) {
+    const connect: FlapEvent = [state.latest.atMs + 1, 0, `vesper-status:${episode.number}`, false];
+    noteFlapEvent(state, connect, settings);
+  }
   state.status = 'connected';
   state.lastChangeAtMs = Date.now();
   state.ended.push({ ...episode, upAt: new Date().toISOString(), by: 'vesper-status' });

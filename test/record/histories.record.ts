@@ -81,17 +81,24 @@ it('records the representative histories', async () => {
   await watchdog.result();
   await save('session-watchdog-outage', watchdog);
 
-  // a flapping session: three quick drops, each a blip, one flapping alert, then stable
+  // a flapping session: three quick drops, each a blip, one flapping alert, then stable. Reordered as two
+  // receivers deliver them: the connects at 1 s and 3 s arrive after the next drop, the last one completing the run
   const flapping = `flapping-${stamp}`;
-  for (let i = 0; i < 3; i++) {
-    for (const type of ['session.disconnected', 'session.connected']) {
-      const run = await p.start({
-        type,
-        timestamp: new Date(stamp + (2 * i + (type === 'session.connected' ? 1 : 0)) * 1000).toISOString(),
-        data: { sessionId: flapping },
-      });
-      await run.result();
-    }
+  const arrival: [string, number][] = [
+    ['session.disconnected', 0],
+    ['session.disconnected', 2],
+    ['session.connected', 1],
+    ['session.disconnected', 4],
+    ['session.connected', 5],
+    ['session.connected', 3],
+  ];
+  for (const [type, s] of arrival) {
+    const run = await p.start({
+      type,
+      timestamp: new Date(stamp + s * 1000).toISOString(),
+      data: { sessionId: flapping },
+    });
+    await run.result();
   }
   await p.watchdog(flapping).result();
   await save('session-watchdog-flapping', p.watchdog(flapping));

@@ -207,31 +207,71 @@ describe('session watchdog', () => {
     expect(state).toMatchObject({ episodes: drops, blips: drops });
     expect(state.flapping).toBeUndefined();
   });
+});
 
-  it('counts the drops of a flapping session whose connects arrive after the next drop (two receivers, reordered)', async () => {
-    // the arrival order a CI run of the cluster saw (nginx spreading the events over two receivers): each drop's
-    // connect came after the next drop, so the watchdog went "down, down again" and counted two drops of five
+describe('session watchdog, events reordered as two receivers deliver them', () => {
+  let r: Pipeline;
+  beforeAll(async () => {
+    // a grace longer than the sends take on a loaded machine: a drop is never alerted down here
+    r = await startPipeline(() => ({
+      sessionWatchdog: {
+        ...TEST_SESSION_WATCHDOG,
+        graceSeconds: 10,
+        escalateAfterSeconds: 60,
+        flapWindowSeconds: 8,
+      },
+    }));
+  });
+  afterAll(() => r?.close());
+
+  /**
+   * The arrival order a CI run of the cluster saw (nginx spreading the events over two receivers), in seconds of
+   * event time: each drop's connect came after the next drop, so a watchdog counting its own transitions went
+   * "down, down again" and counted two drops of five.
+   */
+  const CI_ARRIVAL: ['connected' | 'disconnected', number][] = [
+    ['disconnected', 0],
+    ['disconnected', 2],
+    ['connected', 1],
+    ['disconnected', 4],
+    ['connected', 5],
+    ['connected', 3],
+    ['disconnected', 6],
+    ['disconnected', 8],
+    ['connected', 7],
+    ['connected', 9],
+  ];
+  const at = (session: string, base: number, type: 'connected' | 'disconnected', s: number) =>
+    sessionEvent(type, session, base, s, type === 'disconnected' ? { reason: 'connection_lost' } : {});
+
+  it('counts the drops of a flapping session whose connects arrive after the next drop', async () => {
     const session = uniqueId('flap-reordered');
     const base = secondStamp();
-    const at = (type: 'connected' | 'disconnected', s: number) =>
-      sessionEvent(type, session, base, s, type === 'disconnected' ? { reason: 'connection_lost' } : {});
-    const arrival = [
-      at('disconnected', 0),
-      at('disconnected', 2),
-      at('connected', 1),
-      at('disconnected', 4),
-      at('connected', 5),
-      at('connected', 3),
-      at('disconnected', 6),
-      at('disconnected', 8),
-      at('connected', 7),
-      at('connected', 9),
-    ];
-    for (const event of arrival) await send(p, event);
-    const state = await p.watchdog(session).result();
-    expect(kinds(p, session)).toEqual(['session.flapping', 'session.stable']);
-    expect(alertsOf(p, session)[0]?.text).toMatch(/is flapping: [3-5] drops within/);
+    for (const [type, s] of CI_ARRIVAL) await send(r, at(session, base, type, s));
+    const state = await r.watchdog(session).result();
+    expect(kinds(r, session)).toEqual(['session.flapping', 'session.stable']);
+    expect(alertsOf(r, session)[0]?.text).toMatch(/is flapping: [3-5] drops within/);
     expect(state.status).toBe('connected');
+  });
+
+  it('alerts flapping as soon as a late connect completes the run of drops, not at the end of the window', async () => {
+    const session = uniqueId('flap-late');
+    const base = secondStamp();
+    // the CI run's first five: drops at 0 and 2 s so far, and the one at 4 s not yet known as one
+    for (const [type, s] of CI_ARRIVAL.slice(0, 5)) await send(r, at(session, base, type, s));
+    expect(kinds(r, session)).toEqual([]);
+    // the connect at 3 s arrives last: the disconnect at 4 s was a drop too, the third
+    const sentAt = Date.now();
+    await send(r, at(session, base, 'connected', 3));
+    while (!kinds(r, session).includes('session.flapping') && Date.now() - sentAt < 15_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // at once (a watchdog that only noticed at the window's end, 8 s after the connect at 5 s arrived, takes
+    // longer), and the window is not over: no stable alert yet
+    expect(Date.now() - sentAt).toBeLessThan(5_000);
+    expect(kinds(r, session)).toEqual(['session.flapping']);
+    await r.watchdog(session).result();
+    expect(kinds(r, session)).toEqual(['session.flapping', 'session.stable']);
   });
 });
 
