@@ -109,8 +109,6 @@ export interface RunningCluster {
   stopProcess(label: string): Promise<void>;
   /** SIGKILLs a process's group as asked for (a crash to test): no policy restart follows. */
   kill(label: string): Promise<void>;
-  /** Stops a process and starts it again. */
-  restart(label: string): Promise<ManagedProcess>;
   /** How many processes a label has had (the first included): restarts of ours and the policy's. */
   starts(label: string): number;
   /** Stops everything, in the reverse order of start. */
@@ -377,10 +375,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       start: (label) => supervisor.start(label),
       stopProcess: (label) => supervisor.halt(label, 'stop'),
       kill: (label) => supervisor.halt(label, 'kill'),
-      async restart(label) {
-        await supervisor.halt(label, 'stop');
-        return supervisor.start(label);
-      },
       starts: (label) => supervisor.starts(label),
       stop,
     };
